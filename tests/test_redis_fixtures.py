@@ -138,3 +138,52 @@ def test_foreign_keys_in_an_external_database_are_never_flushed(project, embedde
     finally:
         owner.flushdb()
         owner.close()
+
+
+def test_a_server_killed_mid_run_fails_the_next_tests_clearly_and_the_rest_pass(project):
+    project.makepyfile(
+        """
+        import os, signal, pytest
+        from narrative_fixtures.services.common import registry_of
+
+        @pytest.mark.asyncio
+        async def test_1_kills_the_server(request, redis_client):
+            await redis_client.ping()
+            os.kill(registry_of(request.config).owned("redis").pid, signal.SIGKILL)
+
+        @pytest.mark.asyncio
+        async def test_2_needs_redis(redis_client):
+            await redis_client.ping()
+
+        @pytest.mark.asyncio
+        async def test_3_needs_redis(redis_client):
+            await redis_client.ping()
+
+        def test_4_needs_no_redis():
+            assert True
+        """
+    )
+    result = project.runpytest_subprocess("-p", "no:randomly", "--timeout", "30")
+    # test 1 passes, then its teardown (flush) errors on the dead server; tests 2 and 3 fail at setup; 4 passes
+    result.assert_outcomes(passed=2, errors=3)
+    setup_2 = result.stdout.str().split("ERROR at setup of test_2_needs_redis")[1].split("ERROR at setup of")[0]
+    assert "During handling" not in setup_2 and "Traceback" not in setup_2, "one clear line, not a chain"
+    result.stdout.fnmatch_lines(["*redis: the embedded server (pid *) stopped during the run (killed by signal 9); log: *redis.log*"])
+    assert float(result.stdout.lines[-1].split(" in ")[-1].split("s")[0]) < 30
+
+
+def test_a_server_that_accepts_but_never_answers_is_unavailable_quickly(project):
+    import socket
+    import threading
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    accepted = []
+    threading.Thread(target=lambda: [accepted.append(silent.accept()) for _ in range(4)], daemon=True).start()
+    project.makepyfile(TEN_REDIS_TESTS)
+    project._monkeypatch.setenv("TEST_REDIS_URL", f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+    result = project.runpytest_inprocess("-rs")
+    result.assert_outcomes(skipped=10)
+    result.stdout.fnmatch_lines(["*cannot reach Redis at TEST_REDIS_URL=redis://127.0.0.1:*Timeout*"])
+    silent.close()
