@@ -1,0 +1,251 @@
+"""Benchmarks: cold start of each embedded service, per-test fixture overhead against peers, full-run wall time.
+
+    uv run python bench/bench.py                 # everything, writes reports/bench.json and prints a table
+    uv run python bench/bench.py --only redis    # one service's sections
+    uv run python bench/bench.py --skip-full     # without the full `pytest features` runs
+
+Figures, never assertions: the targets are printed beside the measurements. Peers run side by side in the same
+process tree on the same servers, so a ratio compares like with like on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from narrative_fixtures import config as cfg  # noqa: E402
+from narrative_fixtures.provisioning import ProvisionContext  # noqa: E402
+from narrative_fixtures.services import load_provider  # noqa: E402
+
+COLD_START_TARGET = {"redis": 0.05, "mongodb": 1.5, "s3": 0.5, "openai": 0.1}
+
+TIMING_PLUGIN = textwrap.dedent(
+    """
+    import json, os
+
+    durations = {}
+
+    def pytest_runtest_logreport(report):
+        durations[report.nodeid] = durations.get(report.nodeid, 0.0) + report.duration
+        if report.outcome == "failed":
+            durations.setdefault("__failures__", []).append(report.nodeid)
+
+    def pytest_sessionfinish(session):
+        with open(os.environ["BENCH_TIMINGS"], "w") as out:
+            json.dump(durations, out)
+    """
+)
+
+PLAIN_INI = (
+    "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
+    "asyncio_default_test_loop_scope = function\n"
+)
+
+
+@dataclass
+class Comparison:
+    """One service: our fixture against a peer's, as N ordinary tests each, on the same server."""
+
+    service: str
+    ours: str  # test body template using our fixtures; {n} = number of tests
+    peers: dict[str, str]  # peer name -> test module source
+    env: Callable[[object], dict[str, str]]  # endpoint -> environment for the nested run
+    ini: Callable[[object], str] = lambda endpoint: ""
+    plugins: tuple[str, ...] = ()
+    target: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+BASELINE = """
+import pytest
+
+@pytest.mark.parametrize("n", range({n}))
+def test_baseline(n):
+    pass
+"""
+
+COMPARISONS: dict[str, Comparison] = {
+    "redis": Comparison(
+        "redis",
+        ours="""
+import pytest
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("n", range({n}))
+async def test_ours(redis_client, n):
+    await redis_client.set("k", n)
+""",
+        peers={
+            "pytest-redis redisdb (sync)": """
+import pytest
+from pytest_redis import factories
+
+redis_np = factories.redis_noproc()
+peer = factories.redisdb("redis_np")
+
+@pytest.mark.parametrize("n", range({n}))
+def test_peer(peer, n):
+    peer.set("k", n)
+""",
+            "pytest-redis redisdb_async": """
+import pytest
+from pytest_redis import factories
+
+redis_np = factories.redis_noproc()
+peer = factories.redisdb_async("redis_np")
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("n", range({n}))
+async def test_peer(peer, n):
+    await peer.set("k", n)
+""",
+        },
+        env=lambda endpoint: {"TEST_REDIS_URL": endpoint.url, "TEST_REDIS_ALLOW_FLUSH": "1"},
+        ini=lambda endpoint: (
+            f"redis_host = 127.0.0.1\nredis_port = {endpoint.url.rsplit(':', 1)[1].split('/')[0]}\n"
+            f"redis_password = {endpoint.url.split(':')[2].split('@')[0]}\n"
+        ),
+        plugins=("pytest_redis",),
+        target="no worse than pytest-redis (ratio <= 1.0)",
+    ),
+}
+
+
+def settings() -> cfg.Settings:
+    return cfg.resolve({}, {}, {"services_log_dir": "reports/services"}, ROOT)
+
+
+def cold_start(service: str, repeats: int) -> dict:
+    """Spawn -> ready of the embedded server, `repeats` times, each stopped before the next."""
+    context = ProvisionContext(settings(), "bench")
+    provider = load_provider(service)
+    started, total = [], []
+    backend = ""
+    for _ in range(repeats):
+        began = time.perf_counter()
+        endpoint, owned = provider.start_embedded(context)
+        total.append(time.perf_counter() - began)
+        started.append(endpoint.started_in if endpoint.started_in is not None else total[-1])
+        backend = f"{endpoint.backend} {endpoint.version}"
+        owned.stop()
+    return {
+        "backend": backend,
+        "median_ready_s": statistics.median(started),
+        "min_ready_s": min(started),
+        "median_with_handshake_s": statistics.median(total),
+        "target_s": COLD_START_TARGET.get(service),
+        "repeats": repeats,
+    }
+
+
+def run_nested(workdir: Path, module: str, source: str, env: dict[str, str], plugins: tuple[str, ...]) -> dict:
+    test_file = workdir / f"test_{module}.py"
+    test_file.write_text(source)
+    timings = workdir / f"{module}.json"
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:xdist",
+            "-p", "bench_timing", str(test_file)]
+    for plugin in plugins:
+        argv[4:4] = ["-p", plugin]
+    began = time.perf_counter()
+    result = subprocess.run(
+        argv, cwd=workdir, capture_output=True, text=True,
+        env={**os.environ, **env, "BENCH_TIMINGS": str(timings), "PYTHONPATH": str(workdir)},
+    )
+    wall = time.perf_counter() - began
+    if result.returncode != 0:
+        raise RuntimeError(f"{module} failed:\n{result.stdout[-3000:]}")
+    durations = json.loads(timings.read_text())
+    durations.pop("__failures__", None)
+    return {"mean_s": statistics.mean(durations.values()), "wall_s": wall}
+
+
+def per_test(service: str, tests: int) -> dict:
+    """Mean per-test time (setup+call+teardown) minus an empty test's, ours vs each peer, same server."""
+    comparison = COMPARISONS[service]
+    context = ProvisionContext(settings(), "bench")
+    endpoint, owned = load_provider(service).start_embedded(context)
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"bench-{service}-") as tmp:
+            workdir = Path(tmp)
+            (workdir / "bench_timing.py").write_text(TIMING_PLUGIN)
+            (workdir / "pytest.ini").write_text(PLAIN_INI + comparison.ini(endpoint))
+            env = comparison.env(endpoint)
+            baseline = run_nested(workdir, "baseline", BASELINE.format(n=tests), env, ())["mean_s"]
+            ours = run_nested(workdir, "ours", comparison.ours.format(n=tests), env, ())["mean_s"] - baseline
+            peers = {}
+            for name, source in comparison.peers.items():
+                mean = run_nested(workdir, "peer", source.format(n=tests), env, comparison.plugins)["mean_s"]
+                peers[name] = {"overhead_ms": (mean - baseline) * 1000, "ratio_ours_to_peer": ours / (mean - baseline)}
+    finally:
+        owned.stop()
+    return {"tests": tests, "ours_overhead_ms": ours * 1000, "peers": peers, "target": comparison.target}
+
+
+def full_run(workers: int) -> dict:
+    argv = [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:randomly", "--require-services"]
+    if workers:
+        argv += ["-n", str(workers)]
+    began = time.perf_counter()
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - began
+    return {"workers": workers, "wall_s": wall, "exit": result.returncode, "summary": result.stdout.strip().splitlines()[-1]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help="comma-separated services (default: every service with a comparison)")
+    parser.add_argument("--tests", type=int, default=60, help="tests per fixture for the per-test overhead")
+    parser.add_argument("--repeats", type=int, default=5, help="cold starts per service")
+    parser.add_argument("--skip-full", action="store_true", help="skip the full `pytest features` runs")
+    parser.add_argument("--output", default=str(ROOT / "reports" / "bench.json"))
+    args = parser.parse_args(argv)
+    services = args.only.split(",") if args.only else list(COMPARISONS)
+    results: dict = {"machine": os.uname().nodename, "cpus": os.cpu_count(), "cold_start": {}, "per_test": {}}
+    for service in services:
+        results["cold_start"][service] = cold_start(service, args.repeats)
+        if service in COMPARISONS:
+            results["per_test"][service] = per_test(service, args.tests)
+    if not args.skip_full:
+        results["full_run"] = {"n0": full_run(0), "n2": full_run(2)}
+        results["full_run"]["speedup_n2"] = results["full_run"]["n0"]["wall_s"] / results["full_run"]["n2"]["wall_s"]
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(results, indent=2))
+    print(table(results))
+    print(f"\nwritten: {args.output}")
+    return 0
+
+
+def table(results: dict) -> str:
+    lines = ["| measure | figure | target |", "|---|---|---|"]
+    for service, cold in results["cold_start"].items():
+        target = f"<= {cold['target_s']} s" if cold["target_s"] else ""
+        lines.append(f"| cold start {service} ({cold['backend']}) | {cold['median_ready_s']:.3f} s median"
+                     f" (min {cold['min_ready_s']:.3f}) | {target} |")
+    for service, figures in results["per_test"].items():
+        lines.append(f"| per-test overhead {service} (ours) | {figures['ours_overhead_ms']:.2f} ms | |")
+        for peer, peer_figures in figures["peers"].items():
+            lines.append(f"| per-test overhead {service}: {peer} | {peer_figures['overhead_ms']:.2f} ms;"
+                         f" ours/peer = {peer_figures['ratio_ours_to_peer']:.2f}x | {figures['target']} |")
+    if "full_run" in results:
+        full = results["full_run"]
+        lines.append(f"| pytest features -n 0 | {full['n0']['wall_s']:.2f} s ({full['n0']['summary']}) | <= 10 s |")
+        lines.append(f"| pytest features -n 2 | {full['n2']['wall_s']:.2f} s ({full['n2']['summary']}) | |")
+        lines.append(f"| speed-up -n 2 vs -n 0 | {full['speedup_n2']:.2f}x | >= 1.4x |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
