@@ -77,6 +77,20 @@ def test_baseline(n):
     pass
 """
 
+# An empty async test: what pytest-asyncio itself costs per test (a fresh event loop), fixture or not.
+ASYNC_BASELINE = """
+import pytest
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("n", range({n}))
+async def test_baseline(n):
+    pass
+"""
+
+
+def is_async(source: str) -> bool:
+    return "async def test_" in source
+
 COMPARISONS: dict[str, Comparison] = {
     "redis": Comparison(
         "redis",
@@ -173,7 +187,8 @@ def run_nested(workdir: Path, module: str, source: str, env: dict[str, str], plu
 
 
 def per_test(service: str, tests: int) -> dict:
-    """Mean per-test time (setup+call+teardown) minus an empty test's, ours vs each peer, same server."""
+    """Mean per-test time (setup+call+teardown) minus an empty test's of the same kind (sync or async), ours vs
+    each peer, on the same server: the fixture's own cost, not pytest-asyncio's per-test event loop."""
     comparison = COMPARISONS[service]
     context = ProvisionContext(settings(), "bench")
     endpoint, owned = load_provider(service).start_embedded(context)
@@ -183,15 +198,28 @@ def per_test(service: str, tests: int) -> dict:
             (workdir / "bench_timing.py").write_text(TIMING_PLUGIN)
             (workdir / "pytest.ini").write_text(PLAIN_INI + comparison.ini(endpoint))
             env = comparison.env(endpoint)
-            baseline = run_nested(workdir, "baseline", BASELINE.format(n=tests), env, ())["mean_s"]
-            ours = run_nested(workdir, "ours", comparison.ours.format(n=tests), env, ())["mean_s"] - baseline
+            baselines = {
+                False: run_nested(workdir, "baseline", BASELINE.format(n=tests), env, ())["mean_s"],
+                True: run_nested(workdir, "baseline_async", ASYNC_BASELINE.format(n=tests), env, ())["mean_s"],
+            }
+            ours_source = comparison.ours.format(n=tests)
+            ours = run_nested(workdir, "ours", ours_source, env, ())["mean_s"] - baselines[is_async(ours_source)]
             peers = {}
             for name, source in comparison.peers.items():
-                mean = run_nested(workdir, "peer", source.format(n=tests), env, comparison.plugins)["mean_s"]
-                peers[name] = {"overhead_ms": (mean - baseline) * 1000, "ratio_ours_to_peer": ours / (mean - baseline)}
+                source = source.format(n=tests)
+                mean = run_nested(workdir, "peer", source, env, comparison.plugins)["mean_s"]
+                overhead = mean - baselines[is_async(source)]
+                peers[name] = {"overhead_ms": overhead * 1000, "ratio_ours_to_peer": ours / overhead}
     finally:
         owned.stop()
-    return {"tests": tests, "ours_overhead_ms": ours * 1000, "peers": peers, "target": comparison.target}
+    return {
+        "tests": tests,
+        "ours_overhead_ms": ours * 1000,
+        "peers": peers,
+        "target": comparison.target,
+        "empty_test_ms": baselines[False] * 1000,
+        "empty_async_test_ms": baselines[True] * 1000,
+    }
 
 
 def full_run(workers: int) -> dict:
@@ -235,7 +263,9 @@ def table(results: dict) -> str:
         lines.append(f"| cold start {service} ({cold['backend']}) | {cold['median_ready_s']:.3f} s median"
                      f" (min {cold['min_ready_s']:.3f}) | {target} |")
     for service, figures in results["per_test"].items():
-        lines.append(f"| per-test overhead {service} (ours) | {figures['ours_overhead_ms']:.2f} ms | |")
+        lines.append(f"| per-test overhead {service} (ours) | {figures['ours_overhead_ms']:.2f} ms (empty test"
+                     f" {figures['empty_test_ms']:.2f} ms, empty async test {figures['empty_async_test_ms']:.2f} ms)"
+                     " | |")
         for peer, peer_figures in figures["peers"].items():
             lines.append(f"| per-test overhead {service}: {peer} | {peer_figures['overhead_ms']:.2f} ms;"
                          f" ours/peer = {peer_figures['ratio_ours_to_peer']:.2f}x | {figures['target']} |")
