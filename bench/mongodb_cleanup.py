@@ -1,0 +1,115 @@
+"""MongoDB figures: the embedded FerretDB's cold start and the per-test cost of keeping the test database clean.
+
+    uv run python bench/mongodb_cleanup.py [--starts 5] [--tests 60]
+
+Compares what ``setup_database`` does between tests (empty every collection with ``delete_many`` and re-run
+``init_beanie``, whose indexes are still there) with dropping the database (``init_beanie`` then recreates the
+collections' indexes), plus the other per-test pieces: a new client, ``init_beanie`` alone, emptying an already
+empty database. Figures, never assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from pathlib import Path
+
+from narrative_fixtures import config as cfg
+from narrative_fixtures.provisioning import ProvisionContext
+
+
+def _settings() -> cfg.Settings:
+    return cfg.resolve({}, {}, {"services_log_dir": "reports/services"}, Path("."))
+
+
+def cold_starts(count: int) -> list[float]:
+    from narrative_fixtures.services.mongodb import PROVIDER
+
+    starts = []
+    for _ in range(count):
+        endpoint, server = PROVIDER.start_embedded(ProvisionContext(_settings(), "bench"))
+        starts.append(endpoint.started_in)
+        server.stop()
+    return starts
+
+
+async def per_test_costs(url: str, tests: int) -> dict[str, list[float]]:
+    from beanie import init_beanie
+    from pymongo import AsyncMongoClient
+
+    from narrative_fixtures.models import DEFAULT_MODELS, BatchJob, TrainedModel, UserData
+    from narrative_fixtures.services.mongodb import empty_database, sample_user_data
+
+    client = AsyncMongoClient(url, tz_aware=True)
+    database = client["bench_test"]
+    models = list(DEFAULT_MODELS)
+    await init_beanie(database=database, document_models=models)
+
+    async def a_test_stores_one_of_each() -> None:
+        dataset = UserData(**sample_user_data())
+        await dataset.insert()
+        await TrainedModel(user_id="u", name="m", model_type="rf", target_column="c", dataset=dataset).insert()
+        await BatchJob(job_type="training", user_id="u").insert()
+
+    async def empty_and_init() -> None:
+        await empty_database(database)
+        await init_beanie(database=database, document_models=models)
+
+    async def drop_and_init() -> None:
+        await client.drop_database(database.name)
+        await init_beanie(database=database, document_models=models)
+
+    async def new_client() -> None:
+        other = AsyncMongoClient(url, tz_aware=True)
+        await other.admin.command("ping")
+        await other.close()
+
+    variants = {
+        "delete_many every collection + init_beanie (used)": (empty_and_init, True),
+        "drop_database + init_beanie": (drop_and_init, True),
+        "delete_many on an already empty database": (lambda: empty_database(database), False),
+        "init_beanie alone (indexes exist)": (lambda: init_beanie(database=database, document_models=models), False),
+        "new AsyncMongoClient + ping + close": (new_client, False),
+    }
+    figures = {}
+    for name, (variant, after_a_test) in variants.items():
+        times = []
+        for _ in range(tests):
+            if after_a_test:
+                await a_test_stores_one_of_each()
+            began = time.perf_counter()
+            await variant()
+            times.append(time.perf_counter() - began)
+            await empty_and_init()
+        figures[name] = times
+    await client.drop_database(database.name)
+    await client.close()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--starts", type=int, default=5)
+    parser.add_argument("--tests", type=int, default=60)
+    args = parser.parse_args()
+    from narrative_fixtures.services.mongodb import PROVIDER
+
+    starts = cold_starts(args.starts)
+    print(f"FerretDB cold start, spawn -> answers ping ({args.starts} starts): median"
+          f" {statistics.median(starts) * 1000:.1f} ms, max {max(starts) * 1000:.1f} ms")
+    endpoint, server = PROVIDER.start_embedded(ProvisionContext(_settings(), "bench"))
+    try:
+        figures = asyncio.run(per_test_costs(endpoint.url, args.tests))
+    finally:
+        server.stop()
+    print(f"per-test costs on {endpoint.summary()}, {args.tests} tests each:")
+    for name, times in figures.items():
+        ordered = sorted(times)
+        print(f"  {name:52s} median {statistics.median(times) * 1000:6.2f} ms"
+              f"   p90 {ordered[int(0.9 * len(ordered))] * 1000:6.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Helpers of the MongoDB self-tests: a FerretDB of their own, started through the plugin's provisioning."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from narrative_fixtures import config as cfg
+from narrative_fixtures.provisioning import Endpoint, ProvisionContext
+
+LOG_DIR = "/tmp/narrative-test-logs"
+
+
+def settings(**ini: str) -> cfg.Settings:
+    """Default settings (none of the outer run's MONGODB variables), the binary cache of NARRATIVE_CACHE_DIR."""
+    env = {key: os.environ[key] for key in ("NARRATIVE_CACHE_DIR",) if key in os.environ}
+    return cfg.resolve({}, env, {"services_log_dir": LOG_DIR, **ini}, Path("/"))
+
+
+@contextmanager
+def own_ferretdb() -> Iterator[Endpoint]:
+    """A FerretDB of the test's own (the plugin's embedded provider), for nested runs to use as an 'external' server."""
+    from narrative_fixtures.services.mongodb import PROVIDER
+
+    endpoint, server = PROVIDER.start_embedded(ProvisionContext(settings(), "master"))
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+
+
+# The binary cache as this user sees it, read at import: pytester later points HOME at a temp dir, where a nested
+# run would find no FerretDB and build one from scratch.
+CACHE_DIR = settings().cache_dir
+
+MONGODB_VARIABLES = (
+    "TEST_MONGODB_URI", "TEST_MONGODB_MODE", "TEST_MONGODB_DB", "TEST_MONGODB_ALLOW_UNSAFE", "TEST_MONGODB_MODELS",
+    "TEST_REQUIRE_SERVICES",
+)
+
+
+@contextmanager
+def own_ferretdb_with_users(user: str, password: str) -> Iterator[str]:
+    """A FerretDB that requires authentication (its experimental new auth, user created at start); yields its URL
+    without credentials. Stands in for the compose MongoDB 7 and its root user."""
+    from narrative_fixtures.services.mongodb import _op_msg_ping, build_ferretdb
+
+    binary = build_ferretdb(settings().cache_dir, progress=lambda message: None)
+
+    def command(port: int, workdir: Path) -> list[str]:
+        (workdir / "data").mkdir()
+        return [
+            str(binary), "--handler=sqlite", f"--sqlite-url=file:{workdir}/data/", f"--state-dir={workdir}",
+            f"--listen-addr=127.0.0.1:{port}", "--debug-addr=-", "--telemetry=disable", "--log-level=error",
+            "--test-enable-new-auth", "--setup-database=admin", f"--setup-username={user}",
+        ]
+
+    context = ProvisionContext(settings(), "master")
+    server = context.server_process("mongodb", command, _op_msg_ping, env={"FERRETDB_SETUP_PASSWORD": password})
+    server.start()
+    try:
+        yield f"mongodb://127.0.0.1:{server.port}/"
+    finally:
+        server.stop()
