@@ -2,7 +2,8 @@
 
 import pytest
 
-pytest_plugins = ["steps.common", "steps.redis"]
+pytest_plugins = ["steps.common", "steps.mongodb", "steps.redis", "steps.s3", "steps.openai"]
+pytest_plugins += ["reports.signoff.plugin", "steps.allure_labels", "steps.acceptance"]  # reports, sign-off
 
 
 def pytest_configure(config):
