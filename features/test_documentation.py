@@ -1,0 +1,5 @@
+"""Binds features/documentation.feature to pytest."""
+
+from pytest_bdd import scenarios
+
+scenarios("documentation.feature")

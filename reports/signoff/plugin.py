@@ -1,0 +1,210 @@
+"""pytest plugin: records every scenario of a run and writes the sign-off when the run ends.
+
+Registered from the root ``conftest.py``. A run that executed at least one pytest-bdd scenario writes
+``reports/run.json`` (the run record: outcomes, fixtures each scenario used, services, git, coverage), then
+``reports/signoff.md`` and ``reports/signoff.html``. ``python -m reports.signoff`` rebuilds the two reports from
+the record. Nested runs (pytester sessions started by a scenario) and xdist workers never write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from . import collect
+from .model import mask_text, one_line
+
+RECORDER_KEY = pytest.StashKey["RunRecorder"]()
+OUTER_RUN_ENV = "NARRATIVE_SIGNOFF_RUN"  # set by the writing run, so a subprocess pytest knows it is nested
+_RUNS: list[pytest.Config] = []  # the runs in progress in this interpreter (pytester runs in-process nest)
+
+
+def _outcome(report: pytest.TestReport) -> str:
+    if report.passed:
+        return "xpassed" if hasattr(report, "wasxfail") else "passed"
+    if report.skipped:
+        return "xfailed" if hasattr(report, "wasxfail") else "skipped"
+    return "failed" if report.when == "call" else "error"
+
+
+def _reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if longrepr is None:
+        return ""
+    if report.skipped and isinstance(longrepr, tuple) and len(longrepr) == 3:
+        message = str(longrepr[2])
+        return message[len("Skipped: ") :] if message.startswith("Skipped: ") else message
+    if hasattr(report, "wasxfail"):
+        return f"expected to fail: {report.wasxfail}"
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None and getattr(crash, "message", None):
+        return crash.message
+    text = str(longrepr).strip().splitlines()
+    return text[-1] if text else ""
+
+
+class RunRecorder:
+    """Collects one record per scenario (works on xdist: items' data travels in ``user_properties``)."""
+
+    PROPERTY_META = "narrative_scenario"
+    PROPERTY_FIXTURES = "narrative_fixtures_used"
+    PROPERTY_FIGURE = "narrative_figure"  # a figure a scenario measured (steps append it to user_properties)
+
+    def __init__(self, config: pytest.Config | None = None) -> None:
+        self.config = config
+        self.started = time.time()
+        self.records: dict[str, dict] = {}
+        self.registered_fixtures: list[str] = []
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        if self.config is None:  # a recorder handed to a nested run learns its config here
+            self.config = config
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        if call.when == "setup":
+            meta = collect.scenario_meta(item)
+            if meta is not None:
+                item.user_properties.append((self.PROPERTY_META, meta))
+        elif call.when == "teardown":
+            item.user_properties.append((self.PROPERTY_FIXTURES, collect.fixtures_used(item)))
+        return (yield)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.registered_fixtures = collect.plugin_fixtures(session)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        properties = dict(report.user_properties)
+        meta = properties.get(self.PROPERTY_META)
+        if meta is None:
+            return
+        record = self.records.get(report.nodeid)
+        if record is None:
+            record = self.records[report.nodeid] = {
+                "nodeid": report.nodeid,
+                **meta,
+                "outcome": None,
+                "reason": "",
+                "duration": 0.0,
+                "fixtures": [],
+                "figures": [],
+            }
+        record["duration"] += report.duration
+        outcome = _outcome(report)
+        if report.when == "call" or (report.when == "setup" and outcome != "passed"):
+            self._set(record, outcome, report)
+        elif report.when == "teardown":
+            if outcome != "passed" and record["outcome"] not in ("failed", "error"):
+                self._set(record, "error", report)
+            record["fixtures"] = properties.get(self.PROPERTY_FIXTURES, [])
+            record["figures"] = [str(value) for key, value in report.user_properties if key == self.PROPERTY_FIGURE]
+            if record["outcome"] is None:  # pragma: no cover - a call report always comes between
+                record["outcome"] = "passed"
+
+    def _set(self, record: dict, outcome: str, report: pytest.TestReport) -> None:
+        secrets = collect.known_secrets(self.config) if self.config is not None else []
+        record["outcome"] = outcome
+        record["reason"] = one_line(mask_text(_reason(report), secrets), 400) if outcome != "passed" else ""
+
+    # --- results ----------------------------------------------------------------------------------------
+
+    def scenarios(self) -> list[dict]:
+        return [dict(record) for record in self.records.values()]
+
+    def outcomes(self) -> dict[str, str]:
+        return {nodeid: record["outcome"] for nodeid, record in self.records.items()}
+
+    def passing_fixtures(self) -> dict[str, list[str]]:
+        """fixture name -> passing scenarios (``feature: scenario``) that used it."""
+        used: dict[str, list[str]] = {}
+        for record in self.records.values():
+            if record["outcome"] == "passed":
+                for name in record["fixtures"]:
+                    used.setdefault(name, []).append(f"{record['feature']}: {record['scenario']}")
+        return used
+
+
+def _is_nested(config: pytest.Config) -> bool:
+    outer = os.environ.get(OUTER_RUN_ENV)
+    return bool(_RUNS) or (outer is not None and outer != str(os.getpid()) and not hasattr(config, "workerinput"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _is_nested(config):
+        return
+    _RUNS.append(config)
+    recorder = RunRecorder(config)
+    config.stash[RECORDER_KEY] = recorder
+    config.pluginmanager.register(recorder, "narrative-signoff-recorder")
+    if not hasattr(config, "workerinput"):
+        os.environ[OUTER_RUN_ENV] = str(os.getpid())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config in _RUNS:
+        _RUNS.remove(config)
+        if os.environ.get(OUTER_RUN_ENV) == str(os.getpid()):
+            del os.environ[OUTER_RUN_ENV]
+
+
+def reports_dir(config: pytest.Config) -> Path:
+    return Path(config.rootpath) / "reports"
+
+
+def run_record(config: pytest.Config, recorder: RunRecorder, exitstatus: int, coverage: dict) -> dict:
+    secrets = collect.known_secrets(config)
+    finished = time.time()
+    args = [mask_text(str(arg), secrets) for arg in config.invocation_params.args]
+    return {
+        "schema": 1,
+        "started": collect.now_iso(recorder.started),
+        "finished": collect.now_iso(finished),
+        "duration_s": round(finished - recorder.started, 3),
+        "command": "pytest " + " ".join(args),
+        "exit_status": int(exitstatus),
+        "python": sys.version.split()[0],
+        "pytest": pytest.__version__,
+        "git": collect.git_info(Path(config.rootpath)),
+        "services": collect.services_info(config),
+        "scenarios": recorder.scenarios(),
+        "registered_fixtures": recorder.registered_fixtures,
+        "coverage": coverage,
+    }
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    recorder = config.stash.get(RECORDER_KEY, None)
+    if recorder is None or hasattr(config, "workerinput") or config.option.collectonly or not recorder.records:
+        return
+    from .render import load_coverage, write_reports
+    from .model import build
+
+    out = reports_dir(config)
+    out.mkdir(parents=True, exist_ok=True)
+    coverage = collect.write_coverage(config, out / "coverage.json", recorder.started)
+    record = run_record(config, recorder, exitstatus, coverage)
+    (out / "run.json").write_text(json.dumps(record, indent=2) + "\n")
+    signoff = build(record, load_coverage(coverage.get("path")))
+    paths = write_reports(signoff, out)
+    config.stash[_WRITTEN_KEY] = (signoff, paths)
+
+
+_WRITTEN_KEY = pytest.StashKey[tuple]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    written = config.stash.get(_WRITTEN_KEY, None)
+    if written is None:
+        return
+    signoff, paths = written
+    terminalreporter.write_sep("-", "Story 9.3 sign-off")
+    for row in signoff.rows:
+        terminalreporter.write_line(f"{row.verdict:>12}  {row.criterion.text}")
+    terminalreporter.write_line(f"{signoff.headline}  ->  {', '.join(str(p) for p in paths)}")

@@ -1,0 +1,172 @@
+"""The reports as a reader sees them: the sign-off page and the Allure 3 report in headless Chromium.
+
+A demo run with known counts (2 passed, 1 failed, 1 skipped) gets its sign-off and its Allure report (the
+browsable one, served over loopback HTTP, and the single-file one, opened from disk); each page must show those
+counts. When the acceptance job's own reports are present (``reports/``), they are checked against its run record.
+Screenshots go to ``reports/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import re
+import shutil
+import subprocess
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.signoff_demo import COUNTS, ROOT, run_demo
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+ALLURE = ROOT / "node_modules" / ".bin" / "allure"
+SCREENSHOTS = ROOT / "reports" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (Debian package chromium; .ci/install)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    yield page
+    page.close()
+
+
+def allure_generate(results: Path, output: Path, cwd: Path) -> None:
+    if not ALLURE.exists():
+        pytest.skip(f"Allure 3 is not installed ({ALLURE}): run `npm ci` at the repository root")
+    done = subprocess.run(
+        [str(ALLURE), "generate", str(results), "--output", str(output), "--config", str(ROOT / "allurerc.mjs")],
+        cwd=cwd, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("browser-demo")
+    done = run_demo(path)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    allure_generate(path / "allure-results", path / "allure-report", cwd=path)
+    return path
+
+
+@contextmanager
+def serve(directory: Path):
+    """Serve a directory on a kernel-chosen loopback port for as long as the block runs."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def signoff_counts(page) -> dict[str, int]:
+    return {key: int(page.inner_text(f"#count-{key}")) for key in ("total", "passed", "failed", "skipped")}
+
+
+def allure_counts(page) -> dict[str, int]:
+    """The totals the Allure 3 summary shows (waits until the app has rendered them)."""
+    page.wait_for_function("document.body.innerText.includes('Total')", timeout=30000)
+    text = page.inner_text("body")
+    counts = {}
+    for key, label in (("total", "Total"), ("passed", "Passed"), ("failed", "Failed"), ("skipped", "Skipped")):
+        found = re.search(rf"\b{label}\s+(\d+)", text)
+        counts[key] = int(found.group(1)) if found else 0
+    return counts
+
+
+def test_the_signoff_page_shows_the_runs_counts_and_verdicts(demo, page):
+    page.goto((demo / "reports" / "signoff.html").as_uri())
+    assert signoff_counts(page) == COUNTS
+    verdicts = {
+        row.get_attribute("data-criterion"): row.inner_text().split("\t")[2].strip()
+        for row in page.query_selector_all("#checklist tbody tr")
+    }
+    assert len(verdicts) == 8
+    assert verdicts["redis"] == "failed" and verdicts["compose"] == "NOT verified"
+    assert "0 of 8 acceptance criteria verified" in page.inner_text("#headline")
+    assert "Traceback" not in page.inner_text("body")
+    screenshot(page, "signoff-demo.png")
+
+
+def test_the_allure_report_shows_the_runs_counts(demo, page):
+    with serve(demo / "allure-report") as url:
+        page.goto(f"{url}/awesome/index.html")
+        assert allure_counts(page) == COUNTS
+        screenshot(page, "allure-demo.png")
+
+
+def test_the_single_file_allure_report_opens_from_disk(demo, page):
+    single = demo / "allure-report" / "single-file" / "index.html"
+    assert single.is_file() and not (single.parent / "data").exists()  # everything is inside the one file
+    page.goto(single.as_uri())
+    assert allure_counts(page) == COUNTS
+    screenshot(page, "allure-demo-single-file.png")
+
+
+def test_each_generation_adds_the_run_to_the_history(demo, tmp_path):
+    history = demo / "reports" / "allure-history" / "history.jsonl"
+    before = len(history.read_text().splitlines())
+    allure_generate(demo / "allure-results", tmp_path / "again", cwd=demo)
+    assert len(history.read_text().splitlines()) == before + 1
+
+
+def test_the_acceptance_runs_own_reports_show_its_counts(page):
+    run_path, signoff = ROOT / "reports" / "run.json", ROOT / "reports" / "signoff.html"
+    if not (run_path.exists() and signoff.exists()):
+        pytest.skip("no acceptance run in reports/ yet: run the acceptance job first")
+    run = json.loads(run_path.read_text())
+    outcomes = [s["outcome"] for s in run["scenarios"]]
+    expected = {
+        "total": len(outcomes),
+        "passed": outcomes.count("passed"),
+        "failed": outcomes.count("failed") + outcomes.count("error"),
+        "skipped": outcomes.count("skipped"),
+    }
+    page.goto(signoff.as_uri())
+    assert signoff_counts(page) == expected
+    screenshot(page, "signoff.png")
+    awesome = ROOT / "reports" / "allure-report" / "awesome"
+    if (awesome / "index.html").exists() and shutil.which("node"):
+        summary = json.loads((awesome / "summary.json").read_text())
+        with serve(awesome) as url:
+            page.goto(f"{url}/index.html")
+            shown = allure_counts(page)
+            screenshot(page, "allure.png")
+        assert shown["total"] == summary["stats"]["total"]
