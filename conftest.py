@@ -3,7 +3,7 @@
 import pytest
 
 pytest_plugins = ["steps.common", "steps.mongodb", "steps.redis", "steps.s3", "steps.openai"]
-pytest_plugins += ["reports.signoff.plugin", "steps.allure_labels", "steps.acceptance"]  # reports, sign-off
+pytest_plugins += ["reports.signoff.plugin", "steps.allure_labels", "steps.acceptance", "steps.documentation"]  # reports, sign-off
 
 
 def pytest_configure(config):

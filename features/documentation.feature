@@ -15,3 +15,7 @@ Feature: Comprehensive documentation
 
   Scenario: Every setting is documented with its environment variable and option
     Then every setting's environment variable and command-line option appear in the fixture reference
+
+  Scenario: The README's configuration table lists every setting as the code defines it
+    When the README's configuration table is generated from the settings
+    Then it is identical to the table in the committed README
