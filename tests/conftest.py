@@ -17,11 +17,11 @@ filterwarnings =
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     """A pytester directory set up as another backend project that installed the plugin (no conftest)."""
     pytester.makeini(PLAIN_INI)
-    for variable in (
-        "TEST_REDIS_URL", "TEST_REDIS_MODE", "TEST_MONGODB_URI", "TEST_MONGODB_MODE", "S3_ENDPOINT_URL",
-        "TEST_S3_MODE", "TEST_OPENAI_BASE_URL", "TEST_OPENAI_MODE", "TEST_REQUIRE_SERVICES", "TEST_REDIS_ALLOW_FLUSH",
-    ):
-        pytester._monkeypatch.delenv(variable, raising=False)
+    from narrative_fixtures.config import all_settings
+
+    for _service, setting in all_settings():  # every setting the plugin reads, so the host's env cannot leak in
+        if setting.env:
+            pytester._monkeypatch.delenv(setting.env, raising=False)
     return pytester
 
 
