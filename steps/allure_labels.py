@@ -35,7 +35,7 @@ from reports.signoff.checklist import (
 )
 from reports.signoff.model import mask_text
 
-STORY_FILE = Path("..") / "shared" / "story" / "story-9.3.md"  # beside the repository, on developers' machines and CI
+STORY_FILE = Path("docs") / "story-9.3.md"  # the copy of the story this spec signs off, kept in the repository
 RESERVED = {"epic", "feature", "story", "severity", "owner"}
 
 # Allure categories: first match wins. An unavailable service is neither a product nor a test defect.
@@ -70,7 +70,7 @@ CATEGORIES = [
 
 
 def story_url(config: pytest.Config) -> str | None:
-    """The story page: ``NARRATIVE_STORY_URL`` / ``--story-url`` if set, else the story file beside the repo."""
+    """The story page: ``NARRATIVE_STORY_URL`` / ``--story-url`` if set, else docs/story-9.3.md in the repository."""
     try:
         from narrative_fixtures.services.common import settings_of
 
