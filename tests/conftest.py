@@ -22,6 +22,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     for _service, setting in all_settings():  # every setting the plugin reads, so the host's env cannot leak in
         if setting.env:
             pytester._monkeypatch.delenv(setting.env, raising=False)
+    pytester._monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # when the outer run is itself under xdist
     return pytester
 
 

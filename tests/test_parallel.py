@@ -1,0 +1,88 @@
+"""Under pytest-xdist every worker has its own Redis, MongoDB database, S3 bucket and OpenAI fake (and script)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES
+
+RECORDS = """
+import json, os
+from urllib.parse import urlsplit
+import pytest
+
+def _record(**fields):
+    with open(f"seen-{os.environ['PYTEST_XDIST_WORKER']}.jsonl", "a") as out:
+        out.write(json.dumps({"worker": os.environ["PYTEST_XDIST_WORKER"], **fields}) + "\\n")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("n", range(6))
+async def test_redis(redis_service, redis_client, n):
+    assert await redis_client.dbsize() == 0, "another test's keys are visible"
+    await redis_client.set(f"key-{n}", "x")
+    address = urlsplit(redis_service.url)
+    _record(service="redis", where=f"{address.port}{address.path}", pid=redis_service.details.get("pid"))
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("n", range(6))
+async def test_mongodb(mongodb_service, setup_database, n):
+    assert await setup_database.scratch.count_documents({}) == 0, "another test's documents are visible"
+    await setup_database.scratch.insert_one({"n": n})
+    _record(service="mongodb", where=f"{urlsplit(mongodb_service.url).port}/{setup_database.name}")
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_s3(s3_service, s3_client, test_s3_bucket, n):
+    assert s3_client.list_objects_v2(Bucket=test_s3_bucket)["KeyCount"] == 0, "another test's objects are visible"
+    s3_client.put_object(Bucket=test_s3_bucket, Key=f"k-{n}", Body=b"x")
+    _record(service="s3", where=f"{urlsplit(s3_service.url).port}/{test_s3_bucket}")
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_openai(openai_server, openai_sync_client, n):
+    assert openai_server.requests == [] and openai_server.pending == 0, "another test's script is visible"
+    openai_server.reply(f"answer {n}")
+    answer = openai_sync_client.chat.completions.create(model="gpt-4", messages=[{"role": "user", "content": "q"}])
+    assert answer.choices[0].message.content == f"answer {n}"
+    _record(service="openai", where=openai_server.url)
+"""
+
+
+@pytest.mark.timeout(180)
+def test_each_xdist_worker_has_its_own_instance_of_every_service(project):
+    for variable in MONGODB_VARIABLES:
+        project._monkeypatch.delenv(variable, raising=False)
+    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
+    project._monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    project.makepyfile(test_everywhere=RECORDS)
+    # --dist each: both workers run every test at the same time, so both use every service
+    result = project.runpytest_subprocess("-n", "2", "--dist", "each", "--require-services")
+    result.assert_outcomes(passed=48)
+    seen = [json.loads(line) for path in project.path.glob("seen-gw*.jsonl") for line in path.read_text().splitlines()]
+    assert {entry["worker"] for entry in seen} == {"gw0", "gw1"}
+    for service in ("redis", "mongodb", "s3", "openai"):
+        by_worker: dict[str, set[str]] = {}
+        for entry in seen:
+            if entry["service"] == service:
+                by_worker.setdefault(entry["worker"], set()).add(entry["where"])
+        assert all(len(places) == 1 for places in by_worker.values()), f"{service}: a worker moved: {by_worker}"
+        places = [next(iter(places)) for places in by_worker.values()]
+        assert len(set(places)) == len(places), f"{service}: two workers shared {places}"
+        assert len(by_worker) == 2, f"{service}: both workers should have used it: {by_worker}"
+    for entry in seen:  # the database and the bucket are named for their worker
+        if entry["service"] == "mongodb":
+            assert entry["where"].endswith(f"/narrative_test_{entry['worker']}")
+        if entry["service"] == "s3":
+            assert entry["where"].endswith(f"/test-narrative-bucket-{entry['worker']}")
+
+
+@pytest.mark.parametrize(("worker", "db"), [("master", 3), ("gw0", 3), ("gw1", 4), ("gw12", 15), ("gw13", 0)])
+def test_an_external_redis_gives_each_worker_its_own_database(monkeypatch, worker, db):
+    from narrative_fixtures.services.redis import external_url
+
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+    assert external_url("redis://:pw@localhost:6380/3", worker).endswith(f"@localhost:6380/{db}")
