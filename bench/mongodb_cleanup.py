@@ -57,6 +57,10 @@ async def per_test_costs(url: str, tests: int) -> dict[str, list[float]]:
         await empty_database(database)
         await init_beanie(database=database, document_models=models)
 
+    async def empty_and_init_skip() -> None:
+        await empty_database(database)
+        await init_beanie(database=database, document_models=models, skip_indexes=True)
+
     async def drop_and_init() -> None:
         await client.drop_database(database.name)
         await init_beanie(database=database, document_models=models)
@@ -71,6 +75,10 @@ async def per_test_costs(url: str, tests: int) -> dict[str, list[float]]:
         "drop_database + init_beanie": (drop_and_init, True),
         "delete_many on an already empty database": (lambda: empty_database(database), False),
         "init_beanie alone (indexes exist)": (lambda: init_beanie(database=database, document_models=models), False),
+        "init_beanie skip_indexes=True alone": (
+            lambda: init_beanie(database=database, document_models=models, skip_indexes=True), False
+        ),
+        "delete_many + init_beanie skip_indexes (indexes kept)": (empty_and_init_skip, True),
         "new AsyncMongoClient + ping + close": (new_client, False),
     }
     figures = {}

@@ -1,11 +1,12 @@
 @task:infrastructure @criterion:examples @severity:critical
 Feature: Integration test examples for each fixture type
   Every fixture the story promises, and every other fixture the plugin offers, is shown at work in at least one
-  passing example. The examples are the service features themselves, run once more against this run's own
-  services; which fixtures each passing example really used is recorded by pytest, not listed by hand.
+  passing example. The examples are the scenarios of this very run: these checks run last and read, for every
+  other scenario, whether it passed and which fixtures it really used, as pytest recorded them, not listed by
+  hand. A service whose scenarios were not selected in this run leaves its fixtures NOT verified.
 
   Background:
-    Given the service examples have been run against this run's services
+    Given every other scenario selected in this run has finished
 
   Scenario Outline: The story's fixture <fixture> is shown at work in a passing example
     Then the fixture "<fixture>" is used by at least one passing example

@@ -1,8 +1,8 @@
 """Steps of the four cross-cutting criteria: examples, graceful skipping, Docker Compose, documentation.
 
-Two of them judge the service features by running them again in a nested pytest session (pytester, in-process):
-against this run's own services (examples) or with every service unreachable (graceful skipping). The nested run
-records each scenario's outcome and the fixtures it really used with the sign-off's :class:`RunRecorder`.
+Two of them judge the service features with the sign-off's :class:`RunRecorder` (each scenario's outcome and the
+fixtures it really used): the examples read the records of this run's own other scenarios (they run last), the
+graceful skipping runs the service features again in a nested pytest session with every service unreachable.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from narrative_fixtures import config as cfg
 from narrative_fixtures import reference
 from narrative_fixtures.provisioning import free_port
 from narrative_fixtures.services import SERVICE_MODULES
-from narrative_fixtures.services.common import registry_of, require_service
-from reports.signoff.collect import plugin_fixtures
-from reports.signoff.plugin import RunRecorder
+from narrative_fixtures.services.common import registry_of
+from reports.signoff.collect import labels_of, plugin_fixture_modules, plugin_fixtures, scenario_template
+from reports.signoff.plugin import RECORDER_KEY, RunRecorder
 from steps.allure_labels import attach
-from steps.common import environment
+from steps.common import environment, keep_sdk_imports
 
 COMPOSE_FILE = "docker-compose.test.yml"
 COMPOSE_SCHEMA = Path(__file__).resolve().parent.parent / "features" / "data" / "compose-spec.json"
@@ -103,6 +103,7 @@ def run_service_features(pytester: pytest.Pytester, rootdir: Path, env: dict[str
     files = service_feature_files(rootdir)
     assert files, f"no service features under {rootdir / 'features'}"
     recorder, probes = RunRecorder(), ProbeCounter()
+    keep_sdk_imports()
     with environment(**env):
         began = time.perf_counter()
         result = pytester.runpytest_inprocess(
@@ -136,62 +137,172 @@ def _attach_run(request: pytest.FixtureRequest, name: str, run: NestedRun) -> No
 
 
 # --- Integration test examples for each fixture type -----------------------------------------------------------
+#
+# The examples are this run's own scenarios. The criterion's scenarios run last (see the collection hook below)
+# and read the sign-off recorder's records of every other selected scenario: its outcome and the fixtures it
+# really used. Under pytest-xdist each worker appends its finished records to a directory the controller shares
+# with all of them, and the examples wait (bounded) until every other selected scenario has a record.
 
-_EXAMPLES = pytest.StashKey[NestedRun]()
+EXAMPLES_CRITERION = "examples"
+EXAMPLES_WAIT_S = 120.0  # xdist: how long the examples wait for the other workers' scenarios to finish
 
 
-@given("the service examples have been run against this run's services", target_fixture="examples")
-def examples_run(request: pytest.FixtureRequest) -> NestedRun:
-    # Every service must be there: the examples show the fixtures at work, not skipped. (Skips this scenario
-    # when a service is unavailable, so the criterion stays NOT verified; fails it with --require-services.)
-    # The services are reached before pytester exists: pytester points HOME at a temp directory, where an
-    # embedded service would not find its cached binaries.
-    endpoints = {name: require_service(request, name) for name in SERVICE_MODULES}
+def is_examples_item(item: pytest.Item) -> bool:
+    return labels_of(item).get("criterion") == EXAMPLES_CRITERION
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle, so they stay last in every order
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The examples criterion judges the run's other scenarios, so its scenarios run after all of them."""
+    examples = [item for item in items if is_examples_item(item)]
+    if examples and len(examples) < len(items):
+        items[:] = [item for item in items if not is_examples_item(item)] + examples
+
+
+def _recorder(config: pytest.Config) -> RunRecorder | None:
+    recorder = config.stash.get(RECORDER_KEY, None)
+    if recorder is None:  # a nested run handed its own recorder as a plugin
+        recorder = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, RunRecorder)), None)
+    return recorder
+
+
+def _service_of_fixture(module: str) -> str | None:
+    """The service a fixture belongs to, from the plugin module that defines it (None: it serves every service)."""
+    return next((name for name, path in SERVICE_MODULES.items() if module == path or module.startswith(path + ".")), None)
+
+
+@dataclass
+class RunExamples:
+    """The other scenarios of this run, as the sign-off recorder saw them finish."""
+
+    records: list[dict]  # one per other selected scenario
+    selected: dict[str, int]  # service -> how many of its scenarios this run selected
+    fixtures: dict[str, str | None]  # fixture the plugin registers -> its service (None: every service's)
+    waited: float = 0.0
+
+    def passing_fixtures(self) -> dict[str, list[str]]:
+        """fixture name -> passing scenarios (``feature: scenario``) that used it."""
+        used: dict[str, list[str]] = {}
+        for record in self.records:
+            if record["outcome"] == "passed":
+                for name in record.get("fixtures") or []:
+                    used.setdefault(name, []).append(f"{record['feature']}: {record['scenario']}")
+        return used
+
+    def of_service(self, service: str) -> list[dict]:
+        return [r for r in self.records if service in (r.get("markers") or [])]
+
+    def unproven(self, service: str | None) -> str | None:
+        """Why the examples of ``service`` prove nothing in this run (not selected, all skipped), or None."""
+        if service is None:
+            return None if self.selected else "no service scenario was selected in this run"
+        if not self.selected.get(service):
+            return f"no {service} scenario was selected in this run"
+        records = self.of_service(service)
+        if records and all(r["outcome"] == "skipped" for r in records):
+            return f"every {service} scenario was skipped ({records[0]['reason']})"
+        return None
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for record in self.records:
+            counts[record["outcome"]] = counts.get(record["outcome"], 0) + 1
+        shown = ", ".join(f"{n} {o}" for o, n in sorted(counts.items())) or "none"
+        services = ", ".join(sorted(s for s, n in self.selected.items() if n)) or "no service"
+        return f"{len(self.records)} other scenarios of this run ({shown}; services: {services})"
+
+
+def _collect_examples(request: pytest.FixtureRequest) -> RunExamples:
+    recorder = _recorder(request.config)
+    if recorder is None:
+        pytest.fail("the sign-off recorder is not registered: the examples have nothing to read", pytrace=False)
+    others = [item for item in request.session.items if not is_examples_item(item) and scenario_template(item)]
+    expected = [item.nodeid for item in others]
+    selected: dict[str, int] = {}
+    for item in others:
+        for mark in item.iter_markers():
+            if mark.name in SERVICE_MODULES:
+                selected[mark.name] = selected.get(mark.name, 0) + 1
+    began = time.monotonic()
+    while True:
+        records = recorder.run_records()
+        missing = [nodeid for nodeid in expected if nodeid not in records]
+        if not missing:
+            break
+        if recorder.shared_dir is None:
+            pytest.fail(
+                f"{len(missing)} scenarios of this run had not finished before the examples: {_listed(missing, 3)}"
+                " (the examples must run last; was the order changed after collection?)",
+                pytrace=False,
+            )
+        if time.monotonic() - began > EXAMPLES_WAIT_S:
+            pytest.fail(
+                f"{len(missing)} scenarios of this run had no record after {EXAMPLES_WAIT_S:g} s of waiting for the"
+                f" other xdist workers: {_listed(missing, 3)}",
+                pytrace=False,
+            )
+        time.sleep(0.05)
+    fixtures = {name: _service_of_fixture(module) for name, module in plugin_fixture_modules(request.session).items()}
+    return RunExamples([records[n] for n in expected], selected, fixtures, time.monotonic() - began)
+
+
+_EXAMPLES = pytest.StashKey[RunExamples]()
+
+
+@given("every other scenario selected in this run has finished", target_fixture="examples")
+def examples_of_this_run(request: pytest.FixtureRequest) -> RunExamples:
     cached = request.config.stash.get(_EXAMPLES, None)
     if cached is not None:
         return cached
-    pytester: pytest.Pytester = request.getfixturevalue("pytester")
-    env: dict[str, str | None] = {}
-    for name, endpoint in endpoints.items():
-        definition = cfg.SERVICES[name]
-        env[definition.connection_env] = endpoint.url  # the nested run reaches the same, already started server
-        env[definition.mode_setting.env] = "external"
-    run = run_service_features(pytester, Path(request.config.rootpath), env)
-    request.config.stash[_EXAMPLES] = run
-    _figure(request, f"service examples re-run against this run's services: {run.summary()}")
-    _attach_run(request, "service examples (nested run)", run)
-    return run
+    examples = request.config.stash[_EXAMPLES] = _collect_examples(request)
+    _figure(request, f"examples: {examples.summary()}, read after waiting {examples.waited:.2f} s")
+    rows = ["outcome,feature,scenario,fixtures"]
+    for r in examples.records:
+        rows.append(",".join(f'"{v}"' for v in (r["outcome"], r["feature"], r["scenario"].replace('"', "'"), " ".join(r.get("fixtures") or []))))
+    attach(request, "the run's scenarios and the fixtures they used", "\n".join(rows) + "\n", "csv")
+    return examples
 
 
 @then(parsers.parse('the fixture "{fixture}" is used by at least one passing example'))
-def fixture_used(request, examples: NestedRun, fixture: str):
-    used = examples.recorder.passing_fixtures()
-    registered = plugin_fixtures(request.session)
-    assert fixture in registered, f"the plugin registers no fixture named {fixture!r}"
-    assert fixture in used, f"no passing example uses {fixture!r} ({examples.summary()})"
+def fixture_used(request, examples: RunExamples, fixture: str):
+    assert fixture in examples.fixtures, f"the plugin registers no fixture named {fixture!r}"
+    used = examples.passing_fixtures()
+    if fixture not in used:
+        why = examples.unproven(examples.fixtures[fixture])
+        if why is not None:
+            pytest.skip(f"not verified: {fixture} - {why}")
+    assert fixture in used, f"no passing scenario uses {fixture!r} ({examples.summary()})"
     attach(request, f"examples using {fixture}", "\n".join(sorted(used[fixture])))
 
 
 @then("every fixture the plugin registers is used by at least one passing example")
-def every_fixture_used(request, examples: NestedRun):
-    used = examples.recorder.passing_fixtures()
-    registered = plugin_fixtures(request.session)
+def every_fixture_used(request, examples: RunExamples):
+    used = examples.passing_fixtures()
+    registered = sorted(examples.fixtures)
     assert registered, "the plugin registers no fixture"
     attach(request, "fixtures and their passing examples", "\n".join(f"{n}: {len(used.get(n, []))}" for n in registered))
     unused = [name for name in registered if name not in used]
-    assert not unused, f"no passing example uses: {_listed(unused, 12)}"
+    not_verified = {name: why for name in unused if (why := examples.unproven(examples.fixtures[name]))}
+    failing = [name for name in unused if name not in not_verified]
+    assert not failing, f"no passing scenario uses: {_listed(failing, 12)}"
+    if not_verified:
+        pytest.skip(f"not verified: {_listed([f'{n} ({w})' for n, w in not_verified.items()], 6)}")
 
 
 @then("every service has passing examples")
-def every_service_has_examples(examples: NestedRun):
-    passing = {m for s in examples.scenarios() if s["outcome"] == "passed" for m in s.get("markers") or []}
+def every_service_has_examples(examples: RunExamples):
+    passing = {m for s in examples.records if s["outcome"] == "passed" for m in s.get("markers") or []}
     missing = [name for name in SERVICE_MODULES if name not in passing]
-    assert not missing, f"no passing example for: {', '.join(missing)}"
+    not_verified = {name: why for name in missing if (why := examples.unproven(name))}
+    failing = [name for name in missing if name not in not_verified]
+    assert not failing, f"no passing example for: {', '.join(failing)}"
+    if not_verified:
+        pytest.skip("not verified: " + "; ".join(not_verified.values()))
 
 
 @then("no example failed")
-def no_example_failed(examples: NestedRun):
-    failed = [f"{s['feature']}: {s['scenario']} ({s['reason']})" for s in examples.scenarios() if s["outcome"] in ("failed", "error")]
+def no_example_failed(examples: RunExamples):
+    failed = [f"{s['feature']}: {s['scenario']} ({s['reason']})" for s in examples.records if s["outcome"] in ("failed", "error")]
     assert not failed, "failed examples: " + _listed(failed)
 
 
@@ -209,16 +320,29 @@ def unreachable_env() -> dict[str, str | None]:
     return env
 
 
+_UNREACHABLE_RUNS = pytest.StashKey[dict]()
+
+
+def _unreachable_run(request, unreachable_env, *args: str) -> NestedRun:
+    """The service features run with no service reachable, once per run and arguments: the scenarios that give the
+    same Given and When read the same nested run (each run takes seconds; its result would be the same)."""
+    runs = request.config.stash.setdefault(_UNREACHABLE_RUNS, {})
+    if args not in runs:
+        pytester: pytest.Pytester = request.getfixturevalue("pytester")
+        runs[args] = run_service_features(pytester, Path(request.config.rootpath), unreachable_env, *args)
+    return runs[args]
+
+
 @when("the service features are run", target_fixture="nested")
-def run_unreachable(request, pytester: pytest.Pytester, unreachable_env) -> NestedRun:
-    run = run_service_features(pytester, Path(request.config.rootpath), unreachable_env)
+def run_unreachable(request, unreachable_env) -> NestedRun:
+    run = _unreachable_run(request, unreachable_env)
     _attach_run(request, "service features, no service reachable", run)
     return run
 
 
 @when("the service features are run with the services required", target_fixture="nested")
-def run_unreachable_strict(request, pytester: pytest.Pytester, unreachable_env) -> NestedRun:
-    run = run_service_features(pytester, Path(request.config.rootpath), unreachable_env, "--require-services")
+def run_unreachable_strict(request, unreachable_env) -> NestedRun:
+    run = _unreachable_run(request, unreachable_env, "--require-services")
     _attach_run(request, "service features, no service reachable, --require-services", run)
     return run
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import openai
 import pytest
 from pydantic import BaseModel
 from pytest_bdd import given, parsers, then, when
@@ -18,7 +17,9 @@ from pytest_bdd import given, parsers, then, when
 from narrative_fixtures.services.openai import FAKE_API_KEY
 from narrative_fixtures.services.openai_fake import DEFAULT_CONTENT
 from narrative_fixtures.services.openai_fake.guard import is_real_openai
-from steps.common import run_nested
+from steps.common import lazy_module, run_nested
+
+openai = lazy_module("openai")  # imported at the first OpenAI step, not while pytest starts (~1 s)
 
 MODEL = "gpt-4o-mini"
 QUOTED = r'"(?P<{}>[^"]*)"'
@@ -241,7 +242,8 @@ def asked_for_json(fake):
 FAILURES = {
     "an invalid API key error (401)": lambda fake: fake.fail(401),
     "a rate limit error (429)": lambda fake: fake.fail(429, retry_after=0.01),
-    "a server error (500)": lambda fake: fake.fail(500),
+    # Retry-After: 10 ms, or the SDK's own backoff (0.5 s and more) would dominate the scenario; the retry stays real
+    "a server error (500)": lambda fake: fake.fail(500, retry_after=0.01),
     "a response slower than the timeout": lambda fake: fake.slow(5.0),
 }
 

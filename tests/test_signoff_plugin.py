@@ -103,4 +103,5 @@ def test_a_nested_run_writes_no_signoff(pytester: pytest.Pytester):
     write_project(pytester.path)
     result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=1, skipped=1)
-    assert not (pytester.path / "reports").exists()
+    # (reports/services/ may hold the log of the Redis its @redis scenarios made the plugin prestart)
+    assert not [p for p in ("run.json", "signoff.md", "signoff.html") if (pytester.path / "reports" / p).exists()]

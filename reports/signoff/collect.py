@@ -87,7 +87,12 @@ def _in_package(module: str, package: str) -> bool:
 
 
 def plugin_fixtures(session: pytest.Session, package: str = "narrative_fixtures") -> list[str]:
-    """The public fixtures the plugin registers (defined in a module of ``package``), as pytest sees them.
+    """The public fixtures the plugin registers (defined in a module of ``package``), as pytest sees them."""
+    return sorted(plugin_fixture_modules(session, package))
+
+
+def plugin_fixture_modules(session: pytest.Session, package: str = "narrative_fixtures") -> dict[str, str]:
+    """Public fixture name -> the module of ``package`` that defines it, as pytest sees them.
 
     Asks pytest's fixture manager (its API for this is internal and moved between versions); falls back to the
     fixture definitions of the plugin modules registered with the plugin manager.
@@ -98,19 +103,21 @@ def plugin_fixtures(session: pytest.Session, package: str = "narrative_fixtures"
         definitions = list(manager._get_all_fixture_defs())  # noqa: SLF001
     elif hasattr(manager, "_arg2fixturedefs"):  # pytest 8
         definitions = [d for defs in manager._arg2fixturedefs.values() for d in defs]  # noqa: SLF001
-    names = set()
+    modules: dict[str, str] = {}
     if definitions is not None:
         for definition in definitions:
-            if _in_package(getattr(definition.func, "__module__", "") or "", package):
-                names.add(definition.argname)
+            module = getattr(definition.func, "__module__", "") or ""
+            if _in_package(module, package):
+                modules[definition.argname] = module
     else:  # pragma: no cover - a pytest whose fixture manager we do not know
         for plugin in session.config.pluginmanager.get_plugins():
-            if _in_package(getattr(plugin, "__name__", "") or "", package):
+            module = getattr(plugin, "__name__", "") or ""
+            if _in_package(module, package):
                 for attribute, obj in vars(plugin).items():
                     marker = getattr(obj, "_fixture_function_marker", None) or getattr(obj, "_pytestfixturefunction", None)
                     if marker is not None:
-                        names.add(getattr(marker, "name", None) or attribute)
-    return sorted(name for name in names if not name.startswith("_"))
+                        modules[getattr(marker, "name", None) or attribute] = module
+    return {name: module for name, module in modules.items() if not name.startswith("_")}
 
 
 # --- secrets ---------------------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from .model import mask_text, one_line
 
 RECORDER_KEY = pytest.StashKey["RunRecorder"]()
 OUTER_RUN_ENV = "NARRATIVE_SIGNOFF_RUN"  # set by the writing run, so a subprocess pytest knows it is nested
+SHARED_DIR_KEY = "narrative_records_dir"  # xdist workerinput: where every worker appends its finished records
 _RUNS: list[pytest.Config] = []  # the runs in progress in this interpreter (pytester runs in-process nest)
 
 
@@ -60,10 +63,32 @@ class RunRecorder:
         self.started = time.time()
         self.records: dict[str, dict] = {}
         self.registered_fixtures: list[str] = []
+        self.finished: set[str] = set()  # nodeids whose teardown was reported
+        self.shared_dir: Path | None = None  # xdist: the run's directory of per-worker record files
+        self._owns_shared_dir = False
+        if config is not None:
+            self._learn_shared_dir(config)
+
+    def _learn_shared_dir(self, config: pytest.Config) -> None:
+        shared = getattr(config, "workerinput", {}).get(SHARED_DIR_KEY)
+        self.shared_dir = Path(shared) if shared else None
 
     def pytest_configure(self, config: pytest.Config) -> None:
         if self.config is None:  # a recorder handed to a nested run learns its config here
             self.config = config
+            self._learn_shared_dir(config)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node) -> None:
+        """xdist controller: give every worker the same directory (keyed by this run) to share its records."""
+        if self.shared_dir is None:
+            self.shared_dir = Path(tempfile.mkdtemp(prefix="narrative-records-"))
+            self._owns_shared_dir = True
+        node.workerinput[SHARED_DIR_KEY] = str(self.shared_dir)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self._owns_shared_dir and self.shared_dir is not None:
+            shutil.rmtree(self.shared_dir, ignore_errors=True)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -105,6 +130,16 @@ class RunRecorder:
             record["figures"] = [str(value) for key, value in report.user_properties if key == self.PROPERTY_FIGURE]
             if record["outcome"] is None:  # pragma: no cover - a call report always comes between
                 record["outcome"] = "passed"
+            self.finished.add(report.nodeid)
+            self._share(record)
+
+    def _share(self, record: dict) -> None:
+        """xdist worker: append the finished record to this worker's file, so the other workers can read it."""
+        if self.shared_dir is None or self._owns_shared_dir:
+            return
+        worker = getattr(self.config, "workerinput", {}).get("workerid", "worker")
+        with open(self.shared_dir / f"{worker}.jsonl", "a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")  # one write of one line: readers never see half a record
 
     def _set(self, record: dict, outcome: str, report: pytest.TestReport) -> None:
         secrets = collect.known_secrets(self.config) if self.config is not None else []
@@ -115,6 +150,22 @@ class RunRecorder:
 
     def scenarios(self) -> list[dict]:
         return [dict(record) for record in self.records.values()]
+
+    def run_records(self) -> dict[str, dict]:
+        """The finished records of the whole run so far: this process's, and under xdist every worker's."""
+        records: dict[str, dict] = {}
+        if self.shared_dir is not None and self.shared_dir.is_dir():
+            for path in sorted(self.shared_dir.glob("*.jsonl")):
+                for line in path.read_text(encoding="utf-8").splitlines():
+                    try:
+                        record = json.loads(line)
+                    except ValueError:  # a line being written right now: read again on the next poll
+                        continue
+                    records[record["nodeid"]] = record
+        for nodeid, record in self.records.items():
+            if nodeid in self.finished and nodeid not in records:
+                records[nodeid] = dict(record)
+        return records
 
     def outcomes(self) -> dict[str, str]:
         return {nodeid: record["outcome"] for nodeid, record in self.records.items()}
@@ -136,6 +187,9 @@ def _is_nested(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     if _is_nested(config):
+        # a nested run records too (the examples criterion reads the records of its own run), but never writes
+        if not any(isinstance(plugin, RunRecorder) for plugin in config.pluginmanager.get_plugins()):
+            config.pluginmanager.register(RunRecorder(config), "narrative-signoff-recorder")
         return
     _RUNS.append(config)
     recorder = RunRecorder(config)
