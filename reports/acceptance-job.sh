@@ -9,14 +9,17 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 
-rm -rf reports/allure-results reports/.coverage reports/coverage.json
-# coverage run (not --cov): it starts before pytest imports the plugin, so the plugin's own import is measured
-$PY -m coverage run --branch --source=narrative_fixtures --data-file=reports/.coverage \
-    -m pytest ${FEATURES:-features} --alluredir=reports/allure-results "$@"
+rm -rf reports/allure-results reports/coverage.json
+# NARRATIVE_KEEP_COVERAGE=1 adds to the coverage data already in reports/ instead of starting afresh
+[ "${NARRATIVE_KEEP_COVERAGE:-0}" = 1 ] || rm -f reports/.coverage reports/.coverage.*
+# coverage run (not --cov): it starts before pytest imports the plugin, so the plugin's own import is measured;
+# [tool.coverage.run] in pyproject.toml: branches, and subprocesses (the S3 server, nested runs) measured too
+$PY -m coverage run -m pytest ${FEATURES:-features} --alluredir=reports/allure-results "$@"
 status=$?
+$PY -m coverage combine -q --append 2>/dev/null || true
 
 # the final coverage (including the services' shutdown after the session), then the sign-off rebuilt with it
-$PY -m coverage json --data-file=reports/.coverage -o reports/coverage.json -q || true
+$PY -m coverage json -o reports/coverage.json -q || true
 $PY -m reports.signoff || { [ "$status" -eq 0 ] && status=1; }
 
 # Allure 3: reports/allure-report/awesome/index.html, reports/allure-report/single-file/index.html (one file for

@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reports.signoff", description=__doc__.splitlines()[0])
     parser.add_argument("--run", default="reports/run.json", help="the run record written by the pytest run")
     parser.add_argument("--coverage", default=None, help="a coverage JSON report (default: the one the run wrote)")
+    parser.add_argument("--coverage-source", default=None, help="how --coverage was measured, shown in the report")
     parser.add_argument("--out", default=None, help="where to write signoff.md and signoff.html (default: beside --run)")
     args = parser.parse_args(argv)
     run_path = Path(args.run)
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{run_path} is not a run record ({error})", file=sys.stderr)
         return 2
     coverage_path = args.coverage or (run.get("coverage") or {}).get("path")
+    if args.coverage_source:
+        run["coverage"] = {**(run.get("coverage") or {}), "source": args.coverage_source, "path": coverage_path}
     signoff = build(run, load_coverage(coverage_path))
     paths = write_reports(signoff, Path(args.out) if args.out else run_path.parent)
     for row in signoff.rows:

@@ -1,0 +1,110 @@
+"""Building FerretDB into the binary cache, with a stand-in `go` so the logic runs in seconds, not minutes.
+
+The real build (88 s with an empty Go cache) runs in `.ci/install` on every fresh machine; these tests cover what
+the plugin does around it: reuse, rebuild of a binary that does not run, progress, failures named in one line.
+"""
+
+from __future__ import annotations
+
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from narrative_fixtures.errors import ServiceUnavailable
+from narrative_fixtures.services import mongodb
+
+FAKE_GO = """#!{python}
+import json, os, sys, time
+from pathlib import Path
+
+args = sys.argv[1:]
+if args[:2] == ["mod", "download"]:
+    if os.environ.get("FAKE_GO_FAIL") == "download":
+        print("go: module lookup disabled", file=sys.stderr)
+        sys.exit(1)
+    source = Path(os.environ["FAKE_GO_MODCACHE"]) / "ferretdb@v1.24.2"
+    (source / "build" / "version").mkdir(parents=True, exist_ok=True)
+    (source / "cmd" / "ferretdb").mkdir(parents=True, exist_ok=True)
+    (source / "cmd" / "ferretdb" / "main.go").write_text("package main")
+    for path in source.rglob("*"):
+        path.chmod(path.stat().st_mode & ~0o222)  # the module cache is read-only
+    print(json.dumps({{"Path": "github.com/FerretDB/FerretDB", "Dir": str(source)}}))
+elif args[0] == "build":
+    out = Path(args[args.index("-o") + 1])
+    version = (Path.cwd() / "build" / "version" / "version.txt").read_text().strip()
+    for package in ("internal/util", "internal/handler", "cmd/ferretdb"):
+        print("github.com/FerretDB/FerretDB/" + package, flush=True)
+    time.sleep(float(os.environ.get("FAKE_GO_SLEEP", "0")))
+    if os.environ.get("FAKE_GO_FAIL") == "build":
+        print("compile error", file=sys.stderr)
+        sys.exit(2)
+    out.write_text("#!/bin/sh\\necho 'version: " + version + "'\\n")
+    out.chmod(0o755)
+"""
+
+
+@pytest.fixture
+def fake_go(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    go = bin_dir / "go"
+    go.write_text(FAKE_GO.format(python=sys.executable))
+    go.chmod(go.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setenv("FAKE_GO_MODCACHE", str(tmp_path / "modcache"))
+    return go
+
+
+def test_builds_into_the_cache_with_progress_and_reuses_the_binary(tmp_path, fake_go):
+    said = []
+    binary = mongodb.build_ferretdb(tmp_path / "cache", progress=said.append)
+    assert binary == mongodb.ferretdb_binary(tmp_path / "cache")
+    assert mongodb.binary_works(binary), "the built binary reports FerretDB's version (version.txt was written)"
+    assert said[0].startswith("building FerretDB 1.24.2 with") and said[-1].startswith("FerretDB 1.24.2 built in")
+    assert "github.com/FerretDB/FerretDB/cmd/ferretdb" in (binary.parent / "build.log").read_text()
+    said.clear()
+    assert mongodb.build_ferretdb(tmp_path / "cache", progress=said.append) == binary
+    assert said == [f"FerretDB 1.24.2 is built: {binary}"]
+
+
+def test_reports_progress_while_a_long_compile_runs(tmp_path, fake_go, monkeypatch):
+    monkeypatch.setenv("FAKE_GO_SLEEP", "10.5")  # the build loop reports every 10 s
+    said = []
+    mongodb.build_ferretdb(tmp_path / "cache", progress=said.append)
+    assert any(line.startswith("  compiling FerretDB: ~") for line in said)
+
+
+def test_a_binary_that_does_not_run_is_rebuilt(tmp_path, fake_go):
+    binary = mongodb.ferretdb_binary(tmp_path / "cache")
+    binary.parent.mkdir(parents=True)
+    binary.write_text("#!/bin/sh\nexit 2\n")  # what a plain `go install` produced: panics at start
+    binary.chmod(0o755)
+    said = []
+    mongodb.build_ferretdb(tmp_path / "cache", progress=said.append)
+    assert said[0] == f"{binary} does not run as FerretDB 1.24.2; rebuilding it"
+    assert mongodb.binary_works(binary)
+
+
+@pytest.mark.parametrize(("failure", "message"), [("download", "go mod download failed"), ("build", "failed (log: ")])
+def test_a_failed_build_is_one_line_naming_the_log(tmp_path, fake_go, monkeypatch, failure, message):
+    monkeypatch.setenv("FAKE_GO_FAIL", failure)
+    with pytest.raises(ServiceUnavailable) as error:
+        mongodb.build_ferretdb(tmp_path / "cache", progress=lambda line: None)
+    assert message in str(error.value) and "\n" not in str(error.value)
+    assert not mongodb.ferretdb_binary(tmp_path / "cache").exists(), "no half-built binary is left in the cache"
+
+
+def test_without_go_the_message_says_how_to_get_the_binary(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no go here
+    with pytest.raises(ServiceUnavailable, match=r"Go is not installed to build it.*services.mongodb build.*TEST_MONGODB_URI"):
+        mongodb.build_ferretdb(tmp_path / "cache", progress=lambda line: None)
+
+
+def test_the_build_command_uses_the_configured_cache(tmp_path, fake_go, monkeypatch, capsys):
+    monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(tmp_path / "custom-cache"))
+    assert mongodb.main(["build"]) == 0
+    assert mongodb.binary_works(mongodb.ferretdb_binary(tmp_path / "custom-cache"))
+    assert "FerretDB 1.24.2 built in" in capsys.readouterr().out
+    assert mongodb.main(["rebuild"]) == 2  # anything but "build" is a usage error
