@@ -250,11 +250,12 @@ def run_nested(workdir: Path, module: str, source: str, env: dict[str, str], plu
         raise RuntimeError(f"{module} failed:\n{result.stdout[-3000:]}")
     durations = json.loads(timings.read_text())
     durations.pop("__failures__", None)
-    return {"mean_s": statistics.mean(durations.values()), "wall_s": wall}
+    # the median: the steady per-test cost, not the first test's one-off imports and session set-up
+    return {"median_s": statistics.median(durations.values()), "wall_s": wall}
 
 
 def per_test(service: str, tests: int) -> dict:
-    """Mean per-test time (setup+call+teardown) minus an empty test's of the same kind (sync or async), ours vs
+    """Median per-test time (setup+call+teardown) minus an empty test's of the same kind (sync or async), ours vs
     each peer, on the same server: the fixture's own cost, not pytest-asyncio's per-test event loop."""
     comparison = COMPARISONS[service]
     context = ProvisionContext(settings(), "bench")
@@ -266,15 +267,15 @@ def per_test(service: str, tests: int) -> dict:
             (workdir / "pytest.ini").write_text(PLAIN_INI + comparison.ini(endpoint))
             env = comparison.env(endpoint)
             baselines = {
-                False: run_nested(workdir, "baseline", BASELINE.format(n=tests), env, ())["mean_s"],
-                True: run_nested(workdir, "baseline_async", ASYNC_BASELINE.format(n=tests), env, ())["mean_s"],
+                False: run_nested(workdir, "baseline", BASELINE.format(n=tests), env, ())["median_s"],
+                True: run_nested(workdir, "baseline_async", ASYNC_BASELINE.format(n=tests), env, ())["median_s"],
             }
             ours_source = comparison.ours.format(n=tests)
-            ours = run_nested(workdir, "ours", ours_source, env, ())["mean_s"] - baselines[is_async(ours_source)]
+            ours = run_nested(workdir, "ours", ours_source, env, ())["median_s"] - baselines[is_async(ours_source)]
             peers = {}
             for name, source in comparison.peers.items():
                 source = source.format(n=tests)
-                mean = run_nested(workdir, "peer", source, env, comparison.plugins)["mean_s"]
+                mean = run_nested(workdir, "peer", source, env, comparison.plugins)["median_s"]
                 overhead = mean - baselines[is_async(source)]
                 peers[name] = {"overhead_ms": overhead * 1000, "ratio_ours_to_peer": ours / overhead}
     finally:
