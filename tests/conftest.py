@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PLAIN_INI = """
 [pytest]
@@ -31,3 +37,17 @@ def closed_port() -> int:
     from narrative_fixtures.provisioning import free_port
 
     return free_port()
+
+
+def repository_copy(destination: Path) -> Path:
+    """Copy the repository's files (tracked and new, not ignored) to ``destination``: a run there writes its own
+    reports/, never the real ones."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    return destination

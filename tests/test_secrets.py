@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from narrative_fixtures.provisioning import ProvisionContext
+from tests.conftest import repository_copy
 from tests.mongodb_support import CACHE_DIR, own_ferretdb_with_users, settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,16 +113,7 @@ def services(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory) -> Path:
     """A copy of the repository's files (tracked and new, not ignored): its runs write their own reports/."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.decode().split("\0")
-    copy = tmp_path_factory.mktemp("repository")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, copy / name)
-    return copy
+    return repository_copy(tmp_path_factory.mktemp("repository"))
 
 
 def _run(tree: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
