@@ -123,13 +123,18 @@ def plugin_fixture_modules(session: pytest.Session, package: str = "narrative_fi
 # --- secrets ---------------------------------------------------------------------------------------------------
 
 
-def known_secrets(config: pytest.Config) -> list[str]:
-    """Every secret this run knows: configured passwords and keys, and those of the services it started."""
+def _registry(config: pytest.Config):
+    """The run's service registry (from the narrative_fixtures plugin), or None when the plugin is not active."""
     try:
         from narrative_fixtures.services.common import REGISTRY_KEY
     except ImportError:  # pragma: no cover
-        return []
-    registry = config.stash.get(REGISTRY_KEY, None)
+        return None
+    return config.stash.get(REGISTRY_KEY, None)
+
+
+def known_secrets(config: pytest.Config) -> list[str]:
+    """Every secret this run knows: configured passwords and keys, and those of the services it started."""
+    registry = _registry(config)
     if registry is None:
         return []
     found = list(registry.settings.secrets())
@@ -146,11 +151,7 @@ def known_secrets(config: pytest.Config) -> list[str]:
 
 def services_info(config: pytest.Config) -> list[dict]:
     """Mode, backend, version and (masked) address of each service; why it was unavailable, if it was."""
-    try:
-        from narrative_fixtures.services.common import REGISTRY_KEY
-    except ImportError:  # pragma: no cover
-        return []
-    registry = config.stash.get(REGISTRY_KEY, None)
+    registry = _registry(config)
     if registry is None:
         return []
     secrets = known_secrets(config)
