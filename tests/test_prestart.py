@@ -8,11 +8,9 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
 from narrative_fixtures import config as cfg
-from narrative_fixtures.errors import ServiceUnavailable
-from narrative_fixtures.provisioning import Endpoint, ServiceRegistry, free_port, port_accepts, refused
+from narrative_fixtures.provisioning import Endpoint, ServiceRegistry, port_accepts, refused
 
 from .conftest import closed_port
 
