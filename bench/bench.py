@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,25 +34,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from narrative_fixtures import config as cfg  # noqa: E402
 from narrative_fixtures.provisioning import ProvisionContext  # noqa: E402
 from narrative_fixtures.services import load_provider  # noqa: E402
+from timing import run_timed  # noqa: E402
 
 COLD_START_TARGET = {"redis": 0.05, "mongodb": 1.5, "s3": 0.5, "openai": 0.1}
-
-TIMING_PLUGIN = textwrap.dedent(
-    """
-    import json, os
-
-    durations = {}
-
-    def pytest_runtest_logreport(report):
-        durations[report.nodeid] = durations.get(report.nodeid, 0.0) + report.duration
-        if report.outcome == "failed":
-            durations.setdefault("__failures__", []).append(report.nodeid)
-
-    def pytest_sessionfinish(session):
-        with open(os.environ["BENCH_TIMINGS"], "w") as out:
-            json.dump(durations, out)
-    """
-)
 
 PLAIN_INI = (
     "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
@@ -233,25 +216,12 @@ def cold_start(service: str, repeats: int) -> dict:
 
 
 def run_nested(workdir: Path, module: str, source: str, env: dict[str, str], plugins: tuple[str, ...]) -> dict:
-    test_file = workdir / f"test_{module}.py"
-    test_file.write_text(source)
-    timings = workdir / f"{module}.json"
-    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:xdist",
-            "-p", "bench_timing", str(test_file)]
-    for plugin in plugins:
-        argv[4:4] = ["-p", plugin]
+    (workdir / f"test_{module}.py").write_text(source)
     began = time.perf_counter()
-    result = subprocess.run(
-        argv, cwd=workdir, capture_output=True, text=True,
-        env={**os.environ, **env, "BENCH_TIMINGS": str(timings), "PYTHONPATH": str(workdir)},
-    )
+    durations = run_timed(workdir, f"test_{module}.py", env, plugins)
     wall = time.perf_counter() - began
-    if result.returncode != 0:
-        raise RuntimeError(f"{module} failed:\n{result.stdout[-3000:]}")
-    durations = json.loads(timings.read_text())
-    durations.pop("__failures__", None)
     # the median: the steady per-test cost, not the first test's one-off imports and session set-up
-    return {"median_s": statistics.median(durations.values()), "wall_s": wall}
+    return {"median_s": statistics.median(durations), "wall_s": wall}
 
 
 def per_test(service: str, tests: int) -> dict:
@@ -263,7 +233,6 @@ def per_test(service: str, tests: int) -> dict:
     try:
         with tempfile.TemporaryDirectory(prefix=f"bench-{service}-") as tmp:
             workdir = Path(tmp)
-            (workdir / "bench_timing.py").write_text(TIMING_PLUGIN)
             (workdir / "pytest.ini").write_text(PLAIN_INI + comparison.ini(endpoint))
             env = comparison.env(endpoint)
             baselines = {

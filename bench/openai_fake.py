@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -20,6 +19,8 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+
+from timing import run_timed  # bench/timing.py: this script's folder is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 HELLO = [{"role": "user", "content": "Hello"}]
@@ -38,16 +39,6 @@ client.chat.completions.create(model="gpt-4", messages=[{"role": "user", "conten
 first = time.perf_counter()
 fake.stop()
 print(json.dumps({"import_s": imported - began, "start_s": ready - imported, "first_call_s": first - began}))
-"""
-
-TIMING_PLUGIN = """
-import json, os
-durations = {}
-def pytest_runtest_logreport(report):
-    durations[report.nodeid] = durations.get(report.nodeid, 0.0) + report.duration
-def pytest_sessionfinish(session):
-    with open(os.environ["BENCH_TIMINGS"], "w") as out:
-        json.dump(durations, out)
 """
 
 PER_TEST = {
@@ -151,19 +142,12 @@ def per_request(requests: int, rounds: int) -> dict:
 def per_test(tests: int) -> dict:
     figures = {}
     with tempfile.TemporaryDirectory() as workdir:
-        Path(workdir, "timing_plugin.py").write_text(TIMING_PLUGIN)
         Path(workdir, "pytest.ini").write_text(
             "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
         )
         for name, source in PER_TEST.items():
             Path(workdir, "test_bench.py").write_text(textwrap.dedent(source.format(n=tests)))
-            timings = Path(workdir, "timings.json")
-            env = {**os.environ, "BENCH_TIMINGS": str(timings), "PYTHONPATH": workdir}
-            subprocess.run(
-                [sys.executable, "-m", "pytest", "-q", "-p", "timing_plugin", "-p", "no:randomly", "-p", "no:cacheprovider"],
-                cwd=workdir, env=env, check=True, capture_output=True,
-            )
-            durations = sorted(json.loads(timings.read_text()).values())[1:]  # the first test pays the start
+            durations = sorted(run_timed(Path(workdir), "test_bench.py", {}))[1:]  # the first test pays the start
             figures[name] = statistics.median(durations)
     base = figures["empty async test"]
     return {name: (value, value - base) for name, value in figures.items()}

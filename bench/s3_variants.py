@@ -18,6 +18,8 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from timing import run_timed  # bench/timing.py: this script's folder is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Each probe prints a JSON line of seconds. The plugin's modules (and pytest) are imported first, as in any pytest
@@ -54,16 +56,6 @@ client.list_buckets()
 first_call = time.perf_counter() - began
 server.stop()
 print(json.dumps({{"server_s": server_s, "first_call_s": first_call}}))
-"""
-
-TIMING_PLUGIN = """
-import json, os
-durations = {}
-def pytest_runtest_logreport(report):
-    durations[report.nodeid] = durations.get(report.nodeid, 0.0) + report.duration
-def pytest_sessionfinish(session):
-    with open(os.environ["BENCH_TIMINGS"], "w") as out:
-        json.dump(durations, out)
 """
 
 PLAIN_INI = "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
@@ -135,20 +127,12 @@ def per_test(tests: int, rounds: int) -> dict:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-s3-") as tmp:
             workdir = Path(tmp)
-            (workdir / "bench_timing.py").write_text(TIMING_PLUGIN)
             (workdir / "pytest.ini").write_text(PLAIN_INI)
             for _round in range(rounds):  # interleaved rounds, so a busy moment of the machine hits every variant
                 for name, source in PER_TEST.items():
                     (workdir / f"test_{name}.py").write_text(textwrap.dedent(source.format(n=tests)))
-                    timings = workdir / f"{name}.json"
-                    env = {**os.environ, "BENCH_TIMINGS": str(timings), "PYTHONPATH": str(workdir),
-                           "S3_ENDPOINT_URL": endpoint.url, "TEST_S3_MODE": "external"}
-                    subprocess.run(
-                        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-                         "-p", "no:xdist", "-p", "bench_timing", f"test_{name}.py"],
-                        cwd=workdir, env=env, check=True, capture_output=True,
-                    )
-                    durations = list(json.loads(timings.read_text()).values())
+                    env = {"S3_ENDPOINT_URL": endpoint.url, "TEST_S3_MODE": "external"}
+                    durations = run_timed(workdir, f"test_{name}.py", env)
                     # the median leaves out the first test, which pays the one-off imports (boto3, moto)
                     medians[name].append(statistics.median(durations))
     finally:
