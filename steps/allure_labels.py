@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from narrative_fixtures.config import mask_url
+from narrative_fixtures.core.masking import mask
 from reports.signoff import collect
 from reports.signoff.checklist import (
     DEFAULT_OWNER,
@@ -33,7 +33,6 @@ from reports.signoff.checklist import (
     criterion_for,
     task_title,
 )
-from reports.signoff.model import mask_text
 
 STORY_FILE = Path("docs") / "story-9.3.md"  # the copy of the story this spec signs off, kept in the repository
 RESERVED = {"epic", "feature", "story", "severity", "owner"}
@@ -151,7 +150,7 @@ def pytest_bdd_before_step_call(request, feature, scenario, step, step_func, ste
             return
         kept = [parameter for parameter in step_result.parameters if parameter.name in keep]
         for parameter in kept:
-            parameter.value = mask_text(parameter.value, secrets)
+            parameter.value = mask(parameter.value, secrets)
         step_result.parameters = kept
 
 
@@ -173,7 +172,7 @@ def attach(request_or_config, name: str, body, kind: str = "text") -> None:
         "csv": allure.attachment_type.CSV,
         "html": allure.attachment_type.HTML,
     }
-    allure.attach(mask_text(str(body), collect.known_secrets(config)), name=name, attachment_type=types[kind])
+    allure.attach(mask(str(body), collect.known_secrets(config)) or "", name=name, attachment_type=types[kind])
 
 
 @pytest.fixture
@@ -249,7 +248,8 @@ def _escape_property(value: str) -> str:
 
 
 def scrub_results(directory: Path, secrets: list[str]) -> int:
-    """Mask every known secret (and any URL password) in the text files of an Allure results directory."""
+    """Mask every known secret, URL password and secret query parameter in the text files of an Allure results
+    directory (``narrative_fixtures.core.masking.mask``); return how many files changed."""
     changed = 0
     for path in directory.iterdir():
         if not path.is_file() or path.suffix.lower() in {".png", ".jpg", ".jpeg", ".gif", ".webm", ".mp4", ".zip"}:
@@ -258,10 +258,7 @@ def scrub_results(directory: Path, secrets: list[str]) -> int:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        masked = text
-        for secret in secrets:
-            masked = masked.replace(secret, "***")
-        masked = mask_url(masked) or ""
+        masked = mask(text, secrets) or ""
         if masked != text:
             path.write_text(masked, encoding="utf-8")
             changed += 1

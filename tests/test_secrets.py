@@ -131,7 +131,9 @@ def _leaks(secrets: list[str], texts: dict[str, str]) -> list[str]:
     for where, text in texts.items():
         for secret in secrets:
             if secret and secret in text:
-                found.append(f"{where}: {secret[:4]}... appears")
+                at = text.index(secret)
+                around = text[max(0, at - 60) : at + len(secret) + 20].replace(secret, "<SECRET>")
+                found.append(f"{where}: {secret[:4]}... appears: {around!r}")
         for match in CLEAR_URL_PASSWORD.finditer(text):
             found.append(f"{where}: a URL with a clear password ({match.group(0)[:12]}...)")
     return found
@@ -179,5 +181,91 @@ def test_failing_assertions_on_endpoints_and_clients_show_no_secret(services, tr
     result_line = result.stdout.splitlines()[-1]
     assert "6 failed" in result_line, result.stdout[-3000:]
     outputs = {"stdout": result.stdout, "stderr": result.stderr, **_files(tree / "reports", allure, logs)}
+    leaks = _leaks(secrets, outputs)
+    assert not leaks, "\n".join(leaks)
+
+
+# --- secrets that only a query string carries (issue 11, case 7) ------------------------------------------------
+
+REDIS_QUERY_PASSWORD = "Redis-Query-5ecret-9d41e7"  # only ever in ``?password=`` of TEST_REDIS_URL
+MONGO_QUERY_SECRET = "Tls-Key-5ecret-3b7c55"  # only ever in ``?tlsCertificateKeyFilePassword=`` of TEST_MONGODB_URI
+MONGO_USERINFO_PASSWORD = "Mongo-Userinfo-5ecret-2e8f"  # in the userinfo of TEST_MONGODB_URI
+
+FAILING_ON_QUERY_URLS = '''
+"""Failures that show the endpoints' URLs and details, as a user's assertion might."""
+
+
+def test_redis_url_in_a_failure(redis_service):
+    assert redis_service.url == "", (redis_service.url, redis_service.details)
+
+
+def test_mongodb_url_in_a_failure(mongodb_service):
+    assert mongodb_service.url == "", (mongodb_service.url, mongodb_service.details)
+'''
+
+
+@pytest.fixture(scope="module")
+def query_services(tmp_path_factory):
+    """A Redis whose password is given only as ``?password=`` and an authenticating FerretDB (password in the URI's
+    userinfo); yields (env, secrets, log dir)."""
+    import redis
+
+    from narrative_fixtures.services.redis import PROVIDER as REDIS
+
+    logs = tmp_path_factory.mktemp("query-service-logs")
+    context = ProvisionContext(settings(services_log_dir=str(logs)), "master")
+    endpoint, server = REDIS.start_embedded(context)
+    try:
+        port = endpoint.url.rsplit(":", 1)[1].split("/")[0]
+        admin = redis.Redis.from_url(endpoint.url)
+        admin.config_set("requirepass", REDIS_QUERY_PASSWORD)  # the run's generated password is no longer valid
+        redis_url = f"redis://127.0.0.1:{port}/9?password={REDIS_QUERY_PASSWORD}"
+        with own_ferretdb_with_users("test_admin", MONGO_USERINFO_PASSWORD) as mongo_url:
+            host = mongo_url.split("://", 1)[1].rstrip("/")
+            env = {
+                "TEST_REDIS_URL": redis_url,
+                "TEST_MONGODB_URI": f"mongodb://test_admin:{MONGO_USERINFO_PASSWORD}@{host}/",
+                "TEST_S3_MODE": "embedded",
+                "TEST_OPENAI_MODE": "embedded",
+            }
+            yield Prepared((env, [REDIS_QUERY_PASSWORD, MONGO_QUERY_SECRET, MONGO_USERINFO_PASSWORD], logs))
+    finally:
+        server.stop()
+
+
+@pytest.mark.timeout(600)
+def test_a_secret_only_in_a_query_string_appears_nowhere(query_services, tree, tmp_path):
+    """Issue 11 case 7: ``?password=`` (Redis) and ``?tlsCertificateKeyFilePassword=`` (MongoDB) are masked in the
+    terminal (header, services line, failures), every run record and sign-off, the Allure results and the logs.
+
+    The acceptance features pass against the Redis and the FerretDB; then a run whose MongoDB URI also carries the
+    TLS key password (pymongo then insists on TLS, so MongoDB fails with the URI in every message) and whose tests
+    put the endpoints' URLs and details into their failures."""
+    env, secrets, logs = query_services
+    allure = tmp_path / "allure"
+    result = _run(tree, env, "features", "-v", "--require-services", "-p", "no:randomly", f"--alluredir={allure}")
+    assert result.returncode == 0, result.stdout[-3000:]
+    for variable in ("TEST_REDIS_URL", "TEST_MONGODB_URI"):
+        assert f"mode=external (env {variable} is set)" in result.stdout, "the run must really use our servers"
+    assert "?password=***" in result.stdout, "the header shows the Redis URL, masked"
+    tls_uri = env["TEST_MONGODB_URI"] + f"?tlsCertificateKeyFilePassword={MONGO_QUERY_SECRET}"
+    (tree / "features" / "test_zz_query_urls.py").write_text(FAILING_ON_QUERY_URLS)
+    try:
+        failing = _run(
+            tree, {**env, "TEST_MONGODB_URI": tls_uri}, "features/test_zz_query_urls.py", "features/test_mongodb.py",
+            "-v", "-l", "--require-services", "-p", "no:randomly", f"--alluredir={tmp_path / 'allure-failing'}",
+        )  # fmt: skip
+    finally:
+        (tree / "features" / "test_zz_query_urls.py").unlink()
+    assert failing.returncode == 1 and " passed" not in failing.stdout.splitlines()[-1], failing.stdout[-3000:]
+    assert "tlsCertificateKeyFilePassword=***" in failing.stdout, failing.stdout[-3000:]
+    outputs = {
+        "stdout": result.stdout, "stderr": result.stderr, "failing stdout": failing.stdout,
+        "failing stderr": failing.stderr, **_files(tree / "reports", allure, tmp_path / "allure-failing", logs),
+    }  # fmt: skip
+    written = {Path(name).name for name in outputs}
+    assert {"run.json", "signoff.md", "signoff.html"} <= written, sorted(written)[:20]
+    assert any(name.endswith("-result.json") for name in written), "the Allure results were written"
+    print(f"searched {len(outputs)} outputs ({sum(map(len, outputs.values())) // 1024} KiB) for {len(secrets)} secrets")
     leaks = _leaks(secrets, outputs)
     assert not leaks, "\n".join(leaks)

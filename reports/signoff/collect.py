@@ -6,19 +6,16 @@ the acceptance steps that run nested pytest sessions (``steps/acceptance.py``).
 
 from __future__ import annotations
 
-import re
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from narrative_fixtures.config import url_password
+from narrative_fixtures.core.masking import is_secret_name, mask, url_secrets
 
 from .checklist import criterion_for, task_title
-from .model import mask_text, one_line
-
-_SECRET_KEY = re.compile(r"(?i)secret|password|passwd|token|api_?key|access_?key")
+from .model import one_line
 
 
 def scenario_template(item: pytest.Item):
@@ -133,15 +130,16 @@ def _registry(config: pytest.Config):
 
 
 def known_secrets(config: pytest.Config) -> list[str]:
-    """Every secret this run knows: configured passwords and keys, and those of the services it started."""
+    """Every secret this run knows: configured passwords and keys, and those of the services it uses (the userinfo
+    password and the secret query parameters of their URLs, secret-named details)."""
     registry = _registry(config)
     if registry is None:
         return []
     found = list(registry.settings.secrets())
     for endpoint in registry.running().values():
-        found.append(url_password(endpoint.url))
+        found.extend(url_secrets(endpoint.url))
         for key, value in (endpoint.details or {}).items():
-            if isinstance(value, str) and _SECRET_KEY.search(str(key)):
+            if isinstance(value, str) and is_secret_name(str(key)):
                 found.append(value)
     return sorted({secret for secret in found if secret and len(secret) >= 4}, key=len, reverse=True)
 
@@ -167,7 +165,7 @@ def services_info(config: pytest.Config) -> list[dict]:
                     "mode": endpoint.mode,
                     "backend": endpoint.backend,
                     "version": endpoint.version,
-                    "url": mask_text(endpoint.masked_url, secrets),
+                    "url": mask(endpoint.masked_url, secrets) or "",
                     "started_in": endpoint.started_in,
                 }
             )
@@ -182,7 +180,7 @@ def services_info(config: pytest.Config) -> list[dict]:
                 "version": "",
                 "url": "",
                 "started_in": None,
-                "reason": one_line(mask_text(str(failure), secrets)) if failure else "",
+                "reason": one_line(mask(str(failure), secrets)) if failure else "",
             }
         )
     return services
