@@ -111,7 +111,7 @@ def test_1_kill(request):
     print(f"{victim} killed: nested run took {_seconds(result):.1f} s")
     output = result.stdout.str()
     result.stdout.fnmatch_lines([f"PASSED test_faults.py::test_0_warm_{victim}", "PASSED test_faults.py::test_1_kill"])
-    result.stdout.fnmatch_lines([f"{victim}: the *stopped*during the run*; log: *{victim}.log",
+    result.stdout.fnmatch_lines([f"{victim}: the *stopped*during the run*; log: */run-*/{victim}.log",
                                  f"ERROR test_faults.py::test_2_after_{victim} - *"])
     for name in others:
         assert f"PASSED test_faults.py::test_3_other_{name}" in output, f"{name} should not suffer from {victim}"
@@ -127,7 +127,7 @@ def test_1_kill(request):
 def test_a_taken_port_makes_each_real_server_start_on_another(service, monkeypatch, tmp_path):
     """The first port offered is held by a listener that never answers: the real server fails to bind, says so in
     its log, and the provisioning starts it again on another port. (The OpenAI fake binds port 0: no race.)"""
-    from narrative_fixtures import provisioning
+    from narrative_fixtures.core import processes
     from narrative_fixtures.services import load_provider
 
     blocker = socket.socket()
@@ -135,19 +135,19 @@ def test_a_taken_port_makes_each_real_server_start_on_another(service, monkeypat
     blocker.listen()
     taken = blocker.getsockname()[1]
     offered = []
-    real_free_port = provisioning.free_port
+    real_free_port = processes.free_port
 
     def first_the_taken_port(*args):
         offered.append(taken if not offered else real_free_port(*args))
         return offered[-1]
 
-    monkeypatch.setattr(provisioning, "free_port", first_the_taken_port)
+    monkeypatch.setattr(processes, "free_port", first_the_taken_port)
     context = ProvisionContext(settings(services_log_dir=str(tmp_path)), "master")
     try:
         endpoint, server = load_provider(service).start_embedded(context)
         try:
             assert server.port != taken and server.alive() and f":{server.port}" in endpoint.url
-            log = (tmp_path / f"{service}.log").read_text().lower()
+            log = context.log_path(service).read_text().lower()
             assert "address already in use" in log, "the first attempt should have failed to bind"
             assert log.count(f"starting {service}") == 2
         finally:

@@ -47,7 +47,7 @@ def test_a_run_without_redis_tests_starts_no_redis(project):
     project.makepyfile("def test_plain():\n    assert True\n")
     result = project.runpytest_subprocess()
     result.assert_outcomes(passed=1)
-    assert not (project.path / "reports/services/redis.log").exists()
+    assert not list((project.path / "reports/services").glob("**/redis.log"))
     assert "narrative services used" not in result.stdout.str()
 
 
@@ -64,7 +64,8 @@ def test_redis_starts_once_for_the_whole_run_and_logs_to_reports(project):
     result.assert_outcomes(passed=3)
     seen = records(record)
     assert len({entry["pid"] for entry in seen}) == 1, "one redis-server for the whole run"
-    log = (project.path / "reports/services/redis.log").read_text()
+    (log_path,) = (project.path / "reports/services").glob("run-*/redis.log")  # one folder per run
+    log = log_path.read_text()
     assert log.count("starting redis") == 1 and "Ready to accept connections" in log
     result.stdout.fnmatch_lines(["*redis: redis-server 7.* at redis://:***@127.0.0.1:*/0 (embedded, ready in *s)"])
 
@@ -159,14 +160,14 @@ def test_a_server_that_never_becomes_ready_times_out(tmp_path):
 def test_a_taken_port_makes_the_server_retry_on_another(tmp_path, monkeypatch):
     import socket
 
-    from narrative_fixtures import provisioning
+    from narrative_fixtures.core import processes
 
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 0))
     blocker.listen()
     taken = blocker.getsockname()[1]
     ports = iter([taken, free_port()])
-    monkeypatch.setattr(provisioning, "free_port", lambda: next(ports))
+    monkeypatch.setattr(processes, "free_port", lambda: next(ports))
     script = (
         "import socket, sys, time\n"
         "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)\n"
@@ -190,3 +191,27 @@ def test_a_taken_port_makes_the_server_retry_on_another(tmp_path, monkeypatch):
         server.stop()
         blocker.close()
     assert not server.alive()
+
+
+def test_no_free_port_after_every_attempt_names_the_setting_and_the_log(tmp_path, monkeypatch):
+    import socket
+
+    from narrative_fixtures.core import processes
+
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    monkeypatch.setattr(processes, "free_port", lambda: blocker.getsockname()[1])
+    script = "print('bind failed: Address already in use'); raise SystemExit(1)"
+    server = ServerProcess(
+        "toy", lambda port, workdir: [sys.executable, "-c", script], lambda port: False,
+        log_path=tmp_path / "toy.log", timeout=10, setting="TEST_TOY_URL",
+    )
+    try:
+        with pytest.raises(ServiceUnavailable) as error:
+            server.start()
+    finally:
+        blocker.close()
+    message = str(error.value)
+    assert "\n" not in message and "no free port on 127.0.0.1 after 3 attempts" in message
+    assert "set TEST_TOY_URL to use a server of your own" in message and "toy.log" in message

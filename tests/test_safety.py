@@ -102,7 +102,7 @@ def test_no_service_touches_a_target_that_is_not_a_test_target(project, targets)
         result.stdout.fnmatch_lines_random([
             "*holds 1 keys this run did not create; refusing to flush it*TEST_REDIS_ALLOW_FLUSH*",
             "*refusing to clean MongoDB database 'customers'*does not contain 'test'*TEST_MONGODB_ALLOW_UNSAFE*",
-            "*bucket 'narrative-prod-data' does not start with 'test-'; refusing to create or clean it*TEST_S3_BUCKET*",
+            "*bucket 'narrative-prod-data*' does not start with 'test-'; refusing to create or clean it*TEST_S3_BUCKET*",
             "*TEST_OPENAI_BASE_URL=https://api.openai.com/v1 is the real OpenAI API: tests never call it*",
         ])
         # every sentinel is still there, and nothing of the run was written next to it
