@@ -118,4 +118,4 @@ def test_bad_mode_is_a_usage_error(project):
     project._monkeypatch.setenv("TEST_REDIS_MODE", "maybe")
     result = project.runpytest_inprocess()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*TEST_REDIS_MODE / --redis-mode: 'maybe' is not one of embedded, external, off*"])
+    result.stderr.fnmatch_lines(["ERROR: TEST_REDIS_MODE='maybe' is not one of embedded, external, off"])
