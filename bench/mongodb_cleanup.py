@@ -5,7 +5,8 @@
 Compares what ``setup_database`` does between tests (empty every collection with ``delete_many`` and re-run
 ``init_beanie``, whose indexes are still there) with dropping the database (``init_beanie`` then recreates the
 collections' indexes), plus the other per-test pieces: a new client, ``init_beanie`` alone, emptying an already
-empty database. Figures, never assertions.
+empty database, and the check before each test that no collection holds a document (``make_empty``: one
+``find_one`` per collection, ``delete_many`` only where something was written). Figures, never assertions.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ async def per_test_costs(url: str, tests: int) -> dict[str, list[float]]:
     from pymongo import AsyncMongoClient
 
     from narrative_fixtures.models import DEFAULT_MODELS, BatchJob, TrainedModel, UserData
-    from narrative_fixtures.services.mongodb import empty_database, sample_user_data
+    from narrative_fixtures.services.mongodb import empty_database, make_empty, sample_user_data
 
     client = AsyncMongoClient(url, tz_aware=True)
     database = client["bench_test"]
@@ -74,6 +75,7 @@ async def per_test_costs(url: str, tests: int) -> dict[str, list[float]]:
         "delete_many every collection + init_beanie (used)": (empty_and_init, True),
         "drop_database + init_beanie": (drop_and_init, True),
         "delete_many on an already empty database": (lambda: empty_database(database), False),
+        "make_empty (find_one each) on an empty database (used)": (lambda: make_empty(database), False),
         "init_beanie alone (indexes exist)": (lambda: init_beanie(database=database, document_models=models), False),
         "init_beanie skip_indexes=True alone": (
             lambda: init_beanie(database=database, document_models=models, skip_indexes=True), False

@@ -249,8 +249,9 @@ def test_a_database_not_named_for_tests_is_never_cleaned(mongo_project, external
         result = mongo_project.runpytest_inprocess()
         result.assert_outcomes(errors=10)
         result.stdout.fnmatch_lines([
-            "*refusing to clean MongoDB database 'customers' at mongodb://127.0.0.1:*: its name does not contain"
-            " 'test'. Set TEST_MONGODB_DB to a test database, or TEST_MONGODB_ALLOW_UNSAFE=1 if you mean it*"
+            "*refusing to clean MongoDB database 'customers' at mongodb://127.0.0.1:*: its name (TEST_MONGODB_DB) does"
+            " not contain 'test' as its first or last word (test_x, x_test). Set TEST_MONGODB_DB to a test database,"
+            " or TEST_MONGODB_ALLOW_UNSAFE=1 if you mean it*"
         ])
         assert customers.orders.find_one({"_id": "order-42"}) == {"_id": "order-42", "total": 99.5}
         assert customers.list_collection_names() == ["orders"], "not even Beanie's indexes were created"
@@ -312,7 +313,7 @@ def test_the_safety_rules():
 
     check_safe_target(_endpoint("narrative_test_gw1"), "narrative_test_gw1")
     check_safe_target(_endpoint("production", loopback=False, allow_unsafe=True), "production")
-    with pytest.raises(UnsafeTarget, match="'production'.*does not contain 'test'"):
+    with pytest.raises(UnsafeTarget, match="'production'.*does not contain 'test' as its first or last word"):
         check_safe_target(_endpoint("production"), "production")
     with pytest.raises(UnsafeTarget, match="not a loopback server") as refused:
         check_safe_target(_endpoint("narrative_test", loopback=False), "narrative_test")

@@ -55,8 +55,11 @@ def plant(collection) -> None:
 
 
 def one_line_errors(result, expected: str) -> None:
-    """Every test errored with the same one-line message, never a traceback or a chained exception."""
-    result.stdout.fnmatch_lines([f"E   *{expected}*"])
+    """Every test errored with the same one-line message, once, never a traceback or a chained exception."""
+    result.stdout.fnmatch_lines([f"*{expected}*"])
+    from fnmatch import fnmatch
+
+    assert len([line for line in result.stdout.lines if fnmatch(line, f"*{expected}*")]) == 10, result.stdout.str()
     output = result.stdout.str()
     assert "During handling of the above exception" not in output
     assert "Traceback" not in output
