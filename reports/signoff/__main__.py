@@ -1,7 +1,8 @@
 """Rebuild the sign-off from an existing run record: ``python -m reports.signoff [--run reports/run.json]``.
 
 Re-reads the coverage JSON report named in the record (or ``--coverage``), so running ``coverage json`` after a
-``coverage run -m pytest features`` run and then this command gives the final coverage figures.
+``coverage run -m pytest features`` run and then this command gives the final coverage figures. The sign-off keeps
+the record's name: ``run.partial.json`` gives ``signoff.partial.md`` / ``.html``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from .model import build
 from .render import load_coverage, write_reports
+from .scope import suffix_of_record
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.coverage_source:
         run["coverage"] = {**(run.get("coverage") or {}), "source": args.coverage_source, "path": coverage_path}
     signoff = build(run, load_coverage(coverage_path))
-    paths = write_reports(signoff, Path(args.out) if args.out else run_path.parent)
+    paths = write_reports(signoff, Path(args.out) if args.out else run_path.parent, suffix_of_record(run_path))
     for row in signoff.rows:
         print(f"{row.verdict:>12}  {row.criterion.text}")
     print(f"{signoff.headline}  ->  {', '.join(str(path) for path in paths)}")

@@ -18,6 +18,7 @@ from pathlib import PurePosixPath
 from narrative_fixtures.core.masking import mask
 
 from .checklist import CHECKLIST, COVERAGE_GOAL, STORY_TITLE, Criterion, criterion_for, story_fixtures
+from .scope import headline_prefix
 
 VERIFIED = "verified"
 FAILED = "failed"
@@ -206,13 +207,16 @@ class SignOff:
 
     @property
     def headline(self) -> str:
+        """The verdict in one sentence, led by "Partial run (...)" / "Interrupted run (...)" when it was one."""
         total = len(self.rows)
         if self.overall == VERIFIED:
-            return f"All {total} acceptance criteria are verified by passing scenarios."
-        return (
-            f"{self.verified} of {total} acceptance criteria verified"
-            f" - {self.failed} failed, {self.not_verified} NOT verified."
-        )
+            verdict_text = f"All {total} acceptance criteria are verified by passing scenarios."
+        else:
+            verdict_text = (
+                f"{self.verified} of {total} acceptance criteria verified"
+                f" - {self.failed} failed, {self.not_verified} NOT verified."
+            )
+        return headline_prefix(self.run) + verdict_text
 
     @property
     def scenario_count(self) -> int:

@@ -3,27 +3,32 @@
 Registered from the root ``conftest.py``. A run that executed at least one pytest-bdd scenario writes
 ``reports/run.json`` (the run record: outcomes, fixtures each scenario used, services, git, coverage), then
 ``reports/signoff.md`` and ``reports/signoff.html``. ``python -m reports.signoff`` rebuilds the two reports from
-the record. Nested runs (pytester sessions started by a scenario) and xdist workers never write.
+the record. Nested runs (pytester sessions started by a scenario) and xdist workers never write. A partial or
+interrupted run writes under its own names (``run.partial.json``, ``signoff.interrupted.md``...: see ``scope``).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from . import collect
-from .model import mask_text, one_line
+from narrative_fixtures.core.masking import mask
+from narrative_fixtures.core.run import run_tempdir
+
+from . import collect, scope
+from .model import one_line
 
 RECORDER_KEY = pytest.StashKey["RunRecorder"]()
 OUTER_RUN_ENV = "NARRATIVE_SIGNOFF_RUN"  # set by the writing run, so a subprocess pytest knows it is nested
 SHARED_DIR_KEY = "narrative_records_dir"  # xdist workerinput: where every worker appends its finished records
+WROTE_ENV = "NARRATIVE_SIGNOFF_WROTE"  # a file where the run notes the record it wrote (reports/acceptance-job.sh)
 _RUNS: list[pytest.Config] = []  # the runs in progress in this interpreter (pytester runs in-process nest)
 
 
@@ -66,6 +71,8 @@ class RunRecorder:
         self.finished: set[str] = set()  # nodeids whose teardown was reported
         self.shared_dir: Path | None = None  # xdist: the run's directory of per-worker record files
         self._owns_shared_dir = False
+        self.interrupted = False  # pytest_keyboard_interrupt was called (Ctrl-C, SIGTERM, pytest.exit)
+        self.deselected = 0
         if config is not None:
             self._learn_shared_dir(config)
 
@@ -82,13 +89,26 @@ class RunRecorder:
     def pytest_configure_node(self, node) -> None:
         """xdist controller: give every worker the same directory (keyed by this run) to share its records."""
         if self.shared_dir is None:
-            self.shared_dir = Path(tempfile.mkdtemp(prefix="narrative-records-"))
+            self.shared_dir = run_tempdir("records")  # named with our pid: a later start removes it if we die
             self._owns_shared_dir = True
+            atexit.register(self.remove_shared_dir)  # also when pytest never reaches unconfigure
         node.workerinput[SHARED_DIR_KEY] = str(self.shared_dir)
 
-    def pytest_unconfigure(self, config: pytest.Config) -> None:
+    def remove_shared_dir(self) -> None:
         if self._owns_shared_dir and self.shared_dir is not None:
             shutil.rmtree(self.shared_dir, ignore_errors=True)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.remove_shared_dir()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        """Note the interruption first: a second Ctrl-C in the other implementations must not hide it."""
+        if scope.interrupted_by(excinfo):
+            self.interrupted = True
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected += len(items)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -144,7 +164,7 @@ class RunRecorder:
     def _set(self, record: dict, outcome: str, report: pytest.TestReport) -> None:
         secrets = collect.known_secrets(self.config) if self.config is not None else []
         record["outcome"] = outcome
-        record["reason"] = one_line(mask_text(_reason(report), secrets), 400) if outcome != "passed" else ""
+        record["reason"] = one_line(mask(_reason(report), secrets), 400) if outcome != "passed" else ""
 
     # --- results ----------------------------------------------------------------------------------------
 
@@ -185,6 +205,14 @@ def _is_nested(config: pytest.Config) -> bool:
     return bool(_RUNS) or (outer is not None and outer != str(os.getpid()) and not hasattr(config, "workerinput"))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("narrative sign-off").addoption(
+        "--signoff-as-complete", action="store_true", default=False,
+        help="a run of part of the features (-k, -m, one file) writes reports/run.json and signoff.md/.html,"
+        " replacing the complete sign-off (default: run.partial.json and signoff.partial.*)",
+    )  # fmt: skip
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if _is_nested(config):
         # a nested run records too (the examples criterion reads the records of its own run), but never writes
@@ -192,6 +220,8 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.register(RunRecorder(config), "narrative-signoff-recorder")
         return
     _RUNS.append(config)
+    if not hasattr(config, "workerinput"):  # only this run notes what it wrote, not the runs it starts
+        config.stash[_WROTE_NOTE_KEY] = os.environ.pop(WROTE_ENV, "")
     recorder = RunRecorder(config)
     config.stash[RECORDER_KEY] = recorder
     config.pluginmanager.register(recorder, "narrative-signoff-recorder")
@@ -210,12 +240,16 @@ def reports_dir(config: pytest.Config) -> Path:
     return Path(config.rootpath) / "reports"
 
 
-def run_record(config: pytest.Config, recorder: RunRecorder, exitstatus: int, coverage: dict) -> dict:
+def run_record(config: pytest.Config, recorder: RunRecorder, exitstatus: int, coverage: dict, kind=None) -> dict:
+    """The run record: outcomes, services, git, coverage, and what the run covered (``kind``, see ``scope``)."""
     secrets = collect.known_secrets(config)
     finished = time.time()
-    args = [mask_text(str(arg), secrets) for arg in config.invocation_params.args]
+    args = [mask(str(arg), secrets) for arg in config.invocation_params.args]
+    kind, kind_reason = kind or (scope.COMPLETE, "")
     return {
         "schema": 1,
+        "kind": kind,
+        "kind_reason": mask(kind_reason, secrets) or "",
         "started": collect.now_iso(recorder.started),
         "finished": collect.now_iso(finished),
         "duration_s": round(finished - recorder.started, 3),
@@ -240,17 +274,31 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from .render import load_coverage, write_reports
     from .model import build
 
+    kind, reason, exitstatus = scope.run_kind(config, session, exitstatus, recorder.interrupted, recorder.deselected)
+    suffix = scope.suffix(kind, config.getoption("signoff_as_complete", False))
     out = reports_dir(config)
     out.mkdir(parents=True, exist_ok=True)
-    coverage = collect.write_coverage(config, out / "coverage.json", recorder.started)
-    record = run_record(config, recorder, exitstatus, coverage)
-    (out / "run.json").write_text(json.dumps(record, indent=2) + "\n")
+    coverage = collect.write_coverage(config, out / f"coverage{suffix}.json", recorder.started)
+    record = run_record(config, recorder, exitstatus, coverage, (kind, reason))
+    record_path = out / f"run{suffix}.json"
+    _write_atomically(record_path, json.dumps(record, indent=2) + "\n")
     signoff = build(record, load_coverage(coverage.get("path")))
-    paths = write_reports(signoff, out)
+    paths = write_reports(signoff, out, suffix)
     config.stash[_WRITTEN_KEY] = (signoff, paths)
+    note = config.stash.get(_WROTE_NOTE_KEY, "")
+    if note:
+        Path(note).write_text(str(record_path) + "\n")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write a whole file or nothing (a reader, or a run stopped right now, never sees half a record)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(text)
+    os.replace(partial, path)
 
 
 _WRITTEN_KEY = pytest.StashKey[tuple]()
+_WROTE_NOTE_KEY = pytest.StashKey[str]()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -36,13 +37,15 @@ def render(signoff: SignOff, template: str) -> str:
     return _environment().get_template(template).render(s=signoff, run=signoff.run)
 
 
-def write_reports(signoff: SignOff, out: Path) -> list[Path]:
-    """Write ``signoff.md`` and ``signoff.html`` into ``out``; return their paths."""
+def write_reports(signoff: SignOff, out: Path, suffix: str = "") -> list[Path]:
+    """Write ``signoff<suffix>.md`` and ``signoff<suffix>.html`` into ``out`` (each whole or not at all)."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for template, name in (("signoff.md.j2", "signoff.md"), ("signoff.html.j2", "signoff.html")):
-        path = out / name
-        path.write_text(render(signoff, template), encoding="utf-8")
+    for template, extension in (("signoff.md.j2", "md"), ("signoff.html.j2", "html")):
+        path = out / f"signoff{suffix}.{extension}"
+        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        partial.write_text(render(signoff, template), encoding="utf-8")
+        os.replace(partial, path)
         paths.append(path)
     return paths
 
