@@ -304,7 +304,7 @@ def test_a_reset_abandons_a_slow_answer_at_once(fake, server):
     def call():
         began = time.perf_counter()
         try:
-            with httpx.Client(timeout=10) as client:
+            with httpx.Client(timeout=10, headers={"authorization": f"Bearer {KEY}"}) as client:
                 client.post(server.url + "/chat/completions", json={"model": "gpt-4", "messages": HELLO})
         except httpx.HTTPError as error:
             outcome["error"] = type(error).__name__
@@ -322,7 +322,7 @@ def test_a_reset_abandons_a_slow_answer_at_once(fake, server):
 
 def test_stopping_closes_idle_connections_and_joins_the_thread():
     fake = FakeOpenAIServer().start()
-    with httpx.Client(base_url=fake.url) as client:  # keeps its connection open (keep-alive)
+    with httpx.Client(base_url=fake.url, headers={"authorization": f"Bearer {KEY}"}) as client:  # keep-alive
         assert client.get("/models").status_code == 200
         threads_before = threading.active_count()
         fake.stop()

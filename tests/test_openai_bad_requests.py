@@ -1,0 +1,348 @@
+"""The fake OpenAI API on bad requests: OpenAI's own 400/401 answers, a capped body (413), a bounded record.
+
+Each bad input goes through a raw HTTP client (``http.client``: it sends whatever it is told, a non-numeric
+``Content-Length`` too) and, where the SDK can send it, through the real ``openai`` SDK, which must raise its own
+``BadRequestError`` / ``AuthenticationError`` carrying the fake's message. Error bodies are compared whole.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+import tracemalloc
+
+import httpx
+import openai
+import pytest
+
+from narrative_fixtures.services.openai_fake import FakeOpenAI, FakeOpenAIServer, LocalBackend
+from narrative_fixtures.services.openai_fake.models import mask_headers
+
+KEY = "sk-test-key-for-mocking"
+HELLO = [{"role": "user", "content": "Hello"}]
+AUTH = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+NO_KEY_MESSAGE = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth"
+    " (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the"
+    " API from your browser and are prompted for a username. You can obtain an API key from"
+    " https://platform.openai.com/account/api-keys."
+)
+
+
+def error(message: str, param: str | None = None, code: str | None = None) -> dict:
+    return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+
+
+@pytest.fixture(scope="module")
+def server():
+    fake = FakeOpenAIServer().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake(server) -> FakeOpenAI:
+    controller = FakeOpenAI(server.url, LocalBackend(server.state), KEY)
+    controller.reset()
+    yield controller
+    controller.reset()
+
+
+def send(server, body: bytes | None = None, headers: dict | None = None, path: str = "/v1/chat/completions",
+         method: str = "POST") -> tuple[int, object]:
+    """One raw request, headers exactly as given (``Content-Length`` from the body unless given); status and JSON."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        headers = dict(AUTH if headers is None else headers)
+        if body is not None and not any(name.lower() == "content-length" for name in headers):
+            headers["Content-Length"] = str(len(body))
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        response = connection.getresponse()
+        raw = response.read()
+        return response.status, json.loads(raw) if raw else None
+    finally:
+        connection.close()
+
+
+def post_json(server, body: dict, headers: dict | None = None) -> tuple[int, object]:
+    return send(server, json.dumps(body).encode(), headers)
+
+
+def sdk(server, **options) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.url, api_key=KEY, max_retries=0, timeout=10, **options)
+
+
+# --- type and value errors: OpenAI's 400, never a 500 --------------------------------------------------------------
+
+BAD_BODIES = {
+    "content: 5": (
+        {"model": "gpt-4", "messages": [{"role": "user", "content": 5}]},
+        error(
+            "Invalid type for 'messages[0].content': expected one of a string or array of objects, but got an"
+            " integer instead.", "messages[0].content", "invalid_type",
+        ),
+    ),
+    'n: "abc"': (
+        {"model": "gpt-4", "messages": HELLO, "n": "abc"},
+        error("Invalid type for 'n': expected an integer, but got a string instead.", "n", "invalid_type"),
+    ),
+    "n: -3": (
+        {"model": "gpt-4", "messages": HELLO, "n": -3},
+        error(
+            "Invalid 'n': integer below minimum value. Expected a value >= 1, but got -3 instead.", "n",
+            "integer_below_min_value",
+        ),
+    ),
+    "n: 1.5": (
+        {"model": "gpt-4", "messages": HELLO, "n": 1.5},
+        error("Invalid type for 'n': expected an integer, but got a decimal number instead.", "n", "invalid_type"),
+    ),
+    "n: true": (
+        {"model": "gpt-4", "messages": HELLO, "n": True},
+        error("Invalid type for 'n': expected an integer, but got a boolean instead.", "n", "invalid_type"),
+    ),
+    "n: 1000000000": (
+        {"model": "gpt-4", "messages": HELLO, "n": 10**9},
+        error(
+            "Invalid 'n': integer above maximum value. Expected a value <= 128, but got 1000000000 instead.", "n",
+            "integer_above_max_value",
+        ),
+    ),
+    'tools: "x"': (
+        {"model": "gpt-4", "messages": HELLO, "tools": "x"},
+        error("Invalid type for 'tools': expected an array of objects, but got a string instead.", "tools", "invalid_type"),
+    ),
+    'stream_options: "x"': (
+        {"model": "gpt-4", "messages": HELLO, "stream": True, "stream_options": "x"},
+        error("Invalid type for 'stream_options': expected an object, but got a string instead.", "stream_options",
+              "invalid_type"),
+    ),
+    'stream_options.include_usage: "yes"': (
+        {"model": "gpt-4", "messages": HELLO, "stream": True, "stream_options": {"include_usage": "yes"}},
+        error("Invalid type for 'stream_options.include_usage': expected a boolean, but got a string instead.",
+              "stream_options.include_usage", "invalid_type"),
+    ),
+    "stream_options without stream": (
+        {"model": "gpt-4", "messages": HELLO, "stream_options": {"include_usage": True}},
+        error("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options"),
+    ),
+    "a text part without text": (
+        {"model": "gpt-4", "messages": [{"role": "user", "content": [{"type": "text", "text": 7}]}]},
+        error("Invalid type for 'messages[0].content[0].text': expected a string, but got an integer instead.",
+              "messages[0].content[0].text", "invalid_type"),
+    ),
+    "tool-call arguments as an object": (
+        {"model": "gpt-4", "messages": [{"role": "assistant", "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": {"a": 1}}}]}]},
+        error("Invalid type for 'messages[0].tool_calls[0].function.arguments': expected a string, but got an"
+              " object instead.", "messages[0].tool_calls[0].function.arguments", "invalid_type"),
+    ),
+    "a message without content": (
+        {"model": "gpt-4", "messages": [{"role": "user"}]},
+        error("Missing required parameter: 'messages[0].content'.", "messages[0].content", "missing_required_parameter"),
+    ),
+    "an unknown role": (
+        {"model": "gpt-4", "messages": [{"role": "robot", "content": "hi"}]},
+        error("Invalid value: 'robot'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and"
+              " 'developer'.", "messages[0].role", "invalid_value"),
+    ),
+    "temperature: 3": (
+        {"model": "gpt-4", "messages": HELLO, "temperature": 3},
+        error("Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 3 instead.",
+              "temperature", "decimal_above_max_value"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_BODIES))
+def test_a_bad_body_gets_openais_400_over_raw_http(fake, server, case):
+    body, expected = BAD_BODIES[case]
+    assert post_json(server, body) == (400, expected)
+    assert [entry.status for entry in fake.requests] == [400]
+    assert fake.pending == 0
+
+
+SDK_CASES = ["content: 5", 'n: "abc"', "n: -3", "n: 1.5", 'tools: "x"', 'stream_options: "x"', "an unknown role"]
+
+
+@pytest.mark.parametrize("case", SDK_CASES)
+def test_a_bad_body_raises_the_sdks_bad_request_error_with_the_fakes_message(fake, server, case):
+    body, expected = BAD_BODIES[case]
+    with sdk(server) as client, pytest.raises(openai.BadRequestError) as raised:
+        client.chat.completions.create(**body)
+    assert raised.value.status_code == 400 and raised.value.body == expected["error"]
+    assert raised.value.param == expected["error"]["param"] and raised.value.code == expected["error"]["code"]
+
+
+def test_a_bad_stream_options_answers_before_streaming_instead_of_dropping_the_connection(fake, server):
+    with sdk(server) as client, pytest.raises(openai.BadRequestError) as raised:
+        client.chat.completions.create(model="gpt-4", messages=HELLO, stream=True, stream_options={"include_usage": 1})
+    assert raised.value.body == error(
+        "Invalid type for 'stream_options.include_usage': expected a boolean, but got an integer instead.",
+        "stream_options.include_usage", "invalid_type",
+    )["error"]
+
+
+def test_good_bodies_still_pass(fake, server):
+    good = [
+        {"model": "gpt-4", "messages": HELLO, "n": 2, "temperature": 0, "stream": False, "tools": [], "seed": None},
+        {"model": "gpt-4", "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"},
+                                                                     {"type": "image_url", "image_url": {"url": "x"}}]}]},
+        {"model": "gpt-4", "messages": [{"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "c", "content": "42"}]},
+        {"model": "gpt-4", "messages": HELLO, "future_parameter": {"the SDK": "may send what the fake does not know"}},
+    ]
+    for body in good:
+        status, answer = post_json(server, body)
+        assert status == 200, answer
+
+
+# --- HTTP-level faults --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length", ["abc", "-5", "1e3"])
+def test_a_content_length_that_is_no_number_of_bytes_gets_400(fake, server, length):
+    status, answer = send(server, b'{"model": "gpt-4"}', {**AUTH, "Content-Length": length})
+    assert (status, answer) == (400, error(f"Invalid Content-Length header: {length!r} (expected a number of bytes)."))
+
+
+def test_a_chunked_body_is_read_within_the_cap(server):
+    small = FakeOpenAIServer(max_body_bytes=4096).start()
+    try:
+        body = json.dumps({"model": "gpt-4", "messages": HELLO}).encode()
+        with httpx.Client(base_url=small.url, headers=AUTH, timeout=10) as client:
+            accepted = client.post("/chat/completions", content=iter([body[:10], body[10:]]))
+            refused = client.post("/chat/completions", content=iter([b" " * 3000, b" " * 3000, body]))
+        assert accepted.status_code == 200 and accepted.json()["object"] == "chat.completion"
+        assert (refused.status_code, refused.json()["error"]["code"]) == (413, "request_too_large")
+        status, answer = send(small, b"zz\r\n{}\r\n0\r\n\r\n", {**AUTH, "Transfer-Encoding": "chunked"})
+        assert (status, answer) == (400, error("Invalid chunked request body: a chunk size is no hexadecimal number."))
+    finally:
+        small.stop()
+
+
+def test_deeply_nested_json_gets_400_not_a_recursion_error(fake, server):
+    deep = b'{"model": "gpt-4", "messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    status, answer = send(server, deep)
+    assert (status, answer) == (
+        400,
+        error(
+            "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP"
+            " library correctly. The OpenAI API expects a JSON payload: nested more than 64 levels deep)"
+        ),
+    )
+    status, answer = send(server, b'{"model": "gpt-4", "metadata": ' + b'{"a": ' * 80 + b"1" + b"}" * 81)
+    assert status == 400 and "nested more than 64 levels deep" in answer["error"]["message"]
+
+
+def test_a_missing_authorization_gets_401_raw_and_through_the_sdk(fake, server):
+    assert post_json(server, {"model": "gpt-4", "messages": HELLO}, {"Content-Type": "application/json"}) == (
+        401, error(NO_KEY_MESSAGE)
+    )
+    assert send(server, None, {"Authorization": "Bearer "}, "/v1/models", "GET") == (401, error(NO_KEY_MESSAGE))
+    with sdk(server) as client, pytest.raises(openai.AuthenticationError) as raised:
+        client.chat.completions.create(model="gpt-4", messages=HELLO, extra_headers={"Authorization": openai.Omit()})
+    assert raised.value.status_code == 401 and raised.value.body == error(NO_KEY_MESSAGE)["error"]
+    assert [entry.status for entry in fake.requests] == [401, 401, 401]
+    assert send(server, None, {}, "/_fake/health", "GET")[0] == 200, "the control API needs no key"
+
+
+# --- the body cap and the bounded record --------------------------------------------------------------------------
+
+BIG = 64 * 1024 * 1024
+
+
+def test_a_64_mb_body_answers_413_without_being_held(fake, server):
+    payload = b'{"model": "gpt-4", "messages": [{"role": "user", "content": "' + b"x" * BIG + b'"}]}'
+    tracemalloc.start()
+    try:
+        began = time.perf_counter()
+        status, answer = send(server, payload)
+        seconds = time.perf_counter() - began
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    limit = server.state.max_body_bytes
+    assert (status, answer) == (
+        413,
+        {"error": {"message": f"Request body too large: {len(payload)} bytes; the fake OpenAI API accepts at most"
+                              f" {limit} bytes.", "type": "invalid_request_error", "param": None,
+                   "code": "request_too_large"}},
+    )
+    assert peak < 4 * 1024 * 1024, f"the server held {peak} bytes while refusing the body"
+    assert seconds < 5
+    [entry] = fake.requests
+    assert entry.status == 413 and entry.body is None and entry.body_bytes == len(payload)
+    del payload
+
+
+def test_the_sdk_sees_the_413_too(fake, server):
+    with sdk(server) as client, pytest.raises(openai.APIStatusError) as raised:
+        client.chat.completions.create(model="gpt-4", messages=[{"role": "user", "content": "x" * BIG}])
+    assert raised.value.status_code == 413 and raised.value.code == "request_too_large"
+
+
+def test_a_large_accepted_body_is_recorded_as_a_bounded_summary(fake, server):
+    text = "y" * (2 * 1024 * 1024)
+    with sdk(server) as client:
+        client.chat.completions.create(model="gpt-4", messages=[{"role": "user", "content": text}], n=2)
+    [entry] = fake.requests
+    kept = json.dumps(entry.to_dict())
+    assert len(kept) < 2 * server.state.record_body_limit, "a huge body is summarised, not kept"
+    assert entry.body_bytes > len(text) and entry.truncated
+    assert entry.model == "gpt-4" and entry.body["n"] == 2 and entry.messages == []
+    assert entry.body["messages"].startswith("[not kept: ")
+
+
+def test_the_number_of_records_is_bounded_and_the_dropped_ones_counted():
+    fake_server = FakeOpenAIServer(max_records=5).start()
+    try:
+        fake = FakeOpenAI(fake_server.url, LocalBackend(fake_server.state), KEY)
+        with sdk(fake_server) as client:
+            for index in range(8):
+                client.chat.completions.create(model="gpt-4", messages=[{"role": "user", "content": str(index)}])
+        assert [entry.messages[0]["content"] for entry in fake.requests] == ["3", "4", "5", "6", "7"]
+        assert fake.dropped == 3
+        fake.reset()
+        assert fake.requests == [] and fake.dropped == 0
+    finally:
+        fake_server.stop()
+
+
+def test_the_default_record_is_bounded(server):
+    assert 0 < server.state.max_records <= 10_000 and 0 < server.state.record_body_limit <= 1024 * 1024
+
+
+def test_concurrent_bad_requests_leave_the_fake_serving(fake, server):
+    outcomes = []
+
+    def hit(case):
+        outcomes.append(post_json(server, BAD_BODIES[case][0])[0])
+
+    threads = [threading.Thread(target=hit, args=(case,)) for case in BAD_BODIES for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert outcomes == [400] * len(threads)
+    assert post_json(server, {"model": "gpt-4", "messages": HELLO})[0] == 200
+
+
+# --- case 7: one masking module ------------------------------------------------------------------------------------
+
+
+def test_recorded_headers_are_masked_by_the_one_masking_module():
+    masked = mask_headers(
+        [("Authorization", f"Bearer {KEY}"), ("api-key", "azure-secret"), ("X-Api-Key", "k-1234"),
+         ("Proxy-Authorization", "Basic dXNlcjpwYXNz"), ("X-Trace", "kept")]
+    )
+    assert masked == {
+        "authorization": "Bearer ***", "api-key": "***", "x-api-key": "***", "proxy-authorization": "Basic ***",
+        "x-trace": "kept",
+    }
