@@ -118,4 +118,4 @@ def run_demo(path: Path) -> subprocess.CompletedProcess:
         sys.executable, "-m", "pytest", "features", "-p", "no:randomly", "-p", "no:cacheprovider",
         "--rootdir", str(path), "-c", str(path / "pytest.ini"), "--alluredir", str(path / "allure-results"),
     ]  # fmt: skip
-    return subprocess.run(command, cwd=path, env=demo_env(), capture_output=True, text=True, timeout=120)
+    return subprocess.run(command, cwd=path, env=demo_env(), capture_output=True, text=True, timeout=300)  # a loaded machine

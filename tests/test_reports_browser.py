@@ -4,6 +4,10 @@ A demo run with known counts (2 passed, 1 failed, 1 skipped) gets its sign-off a
 browsable one, served over loopback HTTP, and the single-file one, opened from disk); each page must show those
 counts. When the acceptance job's own reports are present (``reports/``), they are checked against its run record.
 Screenshots go to ``reports/screenshots/``.
+
+A page is read only once the condition that proves it rendered holds (the Allure app has drawn its totals), waited
+for with a bound meant for a loaded CI machine (180 s), not for an idle one. A page that stalls fails with what it
+showed: a screenshot path and its text so far, never a bare timeout.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +34,8 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 ALLURE = ROOT / "node_modules" / ".bin" / "allure"
 SCREENSHOTS = ROOT / "reports" / "screenshots"
+RENDER_TIMEOUT_MS = 180_000  # a page's own rendering on a loaded 2-core machine, not an idle one's 1-2 s
+ALLURE_TOTALS_SHOWN = r"/\bTotal\s+\d+/.test(document.body ? document.body.innerText : '')"
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +53,8 @@ def browser():
 @pytest.fixture
 def page(browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(RENDER_TIMEOUT_MS)  # every wait (navigation, reading an element) has the loaded bound
+    page.set_default_navigation_timeout(RENDER_TIMEOUT_MS)
     yield page
     page.close()
 
@@ -96,13 +105,43 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def wait_until_shown(page, condition: str, what: str, timeout_ms: int = RENDER_TIMEOUT_MS) -> None:
+    """Wait until the JavaScript ``condition`` holds on the page; if it never does, fail with a screenshot path and
+    the page's text so far (what a reader needs to tell a stall from a wrong page)."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    started = time.monotonic()
+    try:
+        page.wait_for_function(condition, timeout=timeout_ms)
+        return
+    except PlaywrightTimeout:
+        pass
+    waited = time.monotonic() - started
+    try:
+        shot = str(screenshot(page, f"stalled-{re.sub(r'[^a-z0-9]+', '-', what.lower()).strip('-')}.png"))
+    except PlaywrightError as error:
+        shot = f"none ({str(error).splitlines()[0]})"
+    try:
+        shown = page.evaluate("document.body ? document.body.innerText : ''")
+    except PlaywrightError as error:
+        shown = f"(unreadable: {str(error).splitlines()[0]})"
+    shown = " ".join(str(shown).split())
+    pytest.fail(
+        f"{what} not shown within {waited:.0f} s on {page.url}; screenshot: {shot}; the page showed:"
+        f" {shown[:1500]!r}",
+        pytrace=False,
+    )
+
+
 def signoff_counts(page) -> dict[str, int]:
+    wait_until_shown(page, "document.querySelector('#count-skipped') !== null", "the sign-off's counts")
     return {key: int(page.inner_text(f"#count-{key}")) for key in ("total", "passed", "failed", "skipped")}
 
 
 def allure_counts(page) -> dict[str, int]:
     """The totals the Allure 3 summary shows (waits until the app has rendered them)."""
-    page.wait_for_function("document.body.innerText.includes('Total')", timeout=30000)
+    wait_until_shown(page, ALLURE_TOTALS_SHOWN, "the Allure summary's totals")
     text = page.inner_text("body")
     counts = {}
     for key, label in (("total", "Total"), ("passed", "Passed"), ("failed", "Failed"), ("skipped", "Skipped")):
@@ -170,3 +209,16 @@ def test_the_acceptance_runs_own_reports_show_its_counts(page):
             shown = allure_counts(page)
             screenshot(page, "allure.png")
         assert shown["total"] == summary["stats"]["total"]
+
+
+def test_a_page_that_never_renders_fails_with_what_it_showed(page):
+    """A stall is reported with a screenshot path and the page's text, not a bare timeout."""
+    page.set_content("<body><p>Loading the report, please wait</p></body>")
+    with pytest.raises(pytest.fail.Exception) as failure:
+        wait_until_shown(page, "false", "the never-shown totals", timeout_ms=300)
+    message = str(failure.value)
+    assert "the never-shown totals not shown within 0 s" in message
+    assert "Loading the report, please wait" in message
+    shot = Path(message.split("screenshot: ", 1)[1].split(";", 1)[0])
+    assert shot.is_file() and shot.parent == SCREENSHOTS
+    shot.unlink()
