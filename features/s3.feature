@@ -14,7 +14,7 @@ Feature: S3 LocalStack fixtures for file storage testing
     And the client gives up after a single attempt with 2 second connect and read timeouts
 
   Scenario: Every test gets its own empty bucket
-    Then the bucket is named after the configured test bucket and this worker
+    Then the bucket is named after the configured test bucket, this worker and, on a shared server, this run
     And the bucket holds no files
     And the bucket is marked as created by the test fixtures
 
@@ -85,7 +85,7 @@ Feature: S3 LocalStack fixtures for file storage testing
   Scenario Outline: A bucket the fixtures did not create is never emptied or deleted
     Given a bucket "<bucket>" holding a customer file, created outside the test fixtures
     When a test run is pointed at "<bucket>"
-    Then that run refuses to use the bucket, naming TEST_S3_BUCKET
+    Then that run refuses a name lacking "test-", naming TEST_S3_BUCKET, and else uses a bucket of its own run
     And "<bucket>" and its customer file are untouched
 
     Examples:

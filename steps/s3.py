@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pytest_bdd import given, parsers, then, when
 
-from narrative_fixtures.services.common import settings_of, worker_suffix
+from narrative_fixtures.services.common import registry_of, settings_of
 from narrative_fixtures.services.s3 import (
     OWNER_TAG,
     TEST_FILE_CONTENT,
@@ -73,10 +73,11 @@ def fails_fast(s3_client, seconds):
     assert config.retries["total_max_attempts"] == 1
 
 
-@then("the bucket is named after the configured test bucket and this worker")
-def bucket_named(bucket, request):
+@then("the bucket is named after the configured test bucket, this worker and, on a shared server, this run")
+def bucket_named(bucket, s3_service, request):
     configured = settings_of(request.config)["s3"]["bucket"]
-    assert bucket == f"{configured}{worker_suffix('-')}"
+    shared = s3_service.mode == "external"  # another run may use the same server: the run's id keeps them apart
+    assert bucket == bucket_name(configured, registry_of(request.config).context.run_id if shared else None)
     assert bucket.startswith("test-")
 
 
@@ -340,7 +341,8 @@ def _nested_env(s3_service, bucket: str) -> dict[str, str]:
 def isolation(pytester: pytest.Pytester, s3_client, s3_service):
     result = run_nested(pytester, ISOLATION_TESTS, **_nested_env(s3_service, "test-narrative-isolation"))
     result.assert_outcomes(passed=2)
-    assert bucket_name("test-narrative-isolation") not in [b["Name"] for b in s3_client.list_buckets()["Buckets"]]
+    left = [b["Name"] for b in s3_client.list_buckets()["Buckets"] if b["Name"].startswith("test-narrative-isolation")]
+    assert left == []
 
 
 CUSTOMER_FILE = ("customers/contract.pdf", b"%PDF-1.7 signed customer contract")
@@ -361,7 +363,10 @@ def foreign_bucket(s3_client, foreign_name):
 
 
 REFUSED_TEST = """
+from pathlib import Path
+
 def test_would_store_a_file(s3_client, test_s3_bucket):
+    Path("bucket-used.txt").write_text(test_s3_bucket)
     s3_client.put_object(Bucket=test_s3_bucket, Key="overwritten.txt", Body=b"must never be written")
 """
 
@@ -372,11 +377,25 @@ def point_run(pytester: pytest.Pytester, s3_service, foreign, foreign_name):
     return run_nested(pytester, REFUSED_TEST, "-rE", **_nested_env(s3_service, foreign_name))
 
 
-@then("that run refuses to use the bucket, naming TEST_S3_BUCKET")
-def run_refused(pointed_run, foreign):
-    pointed_run.assert_outcomes(errors=1)
+@then("that run keeps its files in a bucket of its own, named after the run")
+def run_used_its_own(pointed_run, pytester: pytest.Pytester, s3_client, foreign):
+    pointed_run.assert_outcomes(passed=1)
+    used = (pytester.path / "bucket-used.txt").read_text()
+    assert used.startswith(f"{foreign['configured']}-") and used != foreign["name"]
+    assert used not in [b["Name"] for b in s3_client.list_buckets()["Buckets"]], "the run left its bucket behind"
+
+
+@then('that run refuses a name lacking "test-", naming TEST_S3_BUCKET, and else uses a bucket of its own run')
+def run_refused_or_kept_apart(pointed_run, pytester: pytest.Pytester, s3_client, foreign):
     output = pointed_run.stdout.str()
-    assert "TEST_S3_BUCKET" in output and "refusing" in output and foreign["name"] in output
+    if not foreign["configured"].startswith("test-"):
+        pointed_run.assert_outcomes(errors=1)
+        assert "TEST_S3_BUCKET" in output and "refusing" in output and foreign["configured"] in output, output
+        return
+    pointed_run.assert_outcomes(passed=1)  # the run's bucket is named after the run: it never meets this one
+    used = (pytester.path / "bucket-used.txt").read_text()
+    assert used.startswith(f"{foreign['configured']}-") and used != foreign["name"]
+    assert used not in [b["Name"] for b in s3_client.list_buckets()["Buckets"]], "the run left its bucket behind"
 
 
 @then(parsers.parse('"{foreign_name}" and its customer file are untouched'))

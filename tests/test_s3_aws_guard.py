@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ def test_embedded_mode_signs_with_fake_credentials_whatever_the_environment_hold
     result = project.runpytest_inprocess("-p", "no:randomly")  # its own registry: a new embedded server starts
     result.assert_outcomes(passed=1)
     written = result.stdout.str() + result.stderr.str()
-    logs = "".join(path.read_text() for path in Path(project.path, "reports", "services").glob("s3*.log"))
+    logs = "".join(path.read_text() for path in Path(project.path, "reports", "services").rglob("s3*.log"))
     assert REAL_LOOKING_SECRET not in written + logs
     assert REAL_LOOKING_KEY not in logs
 
@@ -110,3 +111,155 @@ def test_the_client_refuses_a_request_redirected_to_another_host():
         client.list_buckets()
     assert sent == []
     client.close()
+
+
+# --- default boto3 clients inside a test (issue 11, case 8) -------------------------------------------------------
+
+REAL_LOOKING_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLEsessiontoken"
+
+DEFAULT_CLIENTS = f"""
+import os, socket, time
+import boto3, pytest
+
+SECRETS = ("{REAL_LOOKING_KEY}", "{REAL_LOOKING_SECRET}", "{REAL_LOOKING_TOKEN}")
+
+
+@pytest.fixture
+def looked_up(monkeypatch):
+    hosts = []
+    real = socket.getaddrinfo
+    def recording(host, *args, **kwargs):
+        hosts.append(str(host))
+        return real(host, *args, **kwargs)
+    monkeypatch.setattr(socket, "getaddrinfo", recording)
+    yield hosts
+    assert not [host for host in hosts if "amazonaws" in host], hosts
+
+
+def test_1_the_real_key_is_not_visible_in_the_environment():
+    assert not [name for name, value in os.environ.items() if value in SECRETS]
+    assert "AWS_PROFILE" not in os.environ
+
+
+def test_2_before_the_runs_s3_is_up_a_default_client_is_refused_at_once(looked_up):
+    client = boto3.client("s3", region_name="us-east-1")
+    assert "amazonaws" not in client.meta.endpoint_url
+    started = time.monotonic()
+    with pytest.raises(Exception, match="s3_client"):
+        client.list_buckets()
+    assert time.monotonic() - started < 0.5
+
+
+def test_3_a_default_client_reaches_the_runs_s3(s3_service, s3_client, test_s3_bucket, looked_up):
+    client = boto3.client("s3", region_name="us-east-1")
+    assert client.meta.endpoint_url == s3_service.url
+    client.put_object(Bucket=test_s3_bucket, Key="by-the-default-client.txt", Body=b"v")
+    assert s3_client.get_object(Bucket=test_s3_bucket, Key="by-the-default-client.txt")["Body"].read() == b"v"
+
+
+@pytest.mark.parametrize("service, call, extra", [
+    ("s3", "list_buckets", {{"endpoint_url": "https://s3.amazonaws.com"}}),
+    ("s3", "list_buckets", {{"endpoint_url": "https://s3.eu-west-1.amazonaws.com"}}),
+    ("sts", "get_caller_identity", {{}}),
+])
+def test_4_a_request_for_an_aws_host_never_leaves(looked_up, service, call, extra):
+    client = boto3.client(service, region_name="us-east-1", **extra)
+    started = time.monotonic()
+    with pytest.raises(Exception, match="TEST_S3_ALLOW_AWS"):
+        getattr(client, call)()
+    assert time.monotonic() - started < 0.5
+"""
+
+
+def _real_looking_aws_environment(project) -> None:
+    for variable, value in {
+        "AWS_ACCESS_KEY_ID": REAL_LOOKING_KEY,
+        "AWS_SECRET_ACCESS_KEY": REAL_LOOKING_SECRET,
+        "AWS_SESSION_TOKEN": REAL_LOOKING_TOKEN,
+        "AWS_PROFILE": "production",
+    }.items():
+        project._monkeypatch.setenv(variable, value)
+    project._monkeypatch.delenv("TEST_S3_ALLOW_AWS", raising=False)
+
+
+def test_default_boto3_clients_in_a_test_never_reach_aws_nor_see_the_real_key(project):
+    _real_looking_aws_environment(project)
+    project.makepyfile(test_default_clients=DEFAULT_CLIENTS)
+    endpoint_before = os.environ.get("AWS_ENDPOINT_URL_S3")  # this outer run's own guard set it
+    result = project.runpytest_inprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=6)
+    assert os.environ["AWS_SECRET_ACCESS_KEY"] == REAL_LOOKING_SECRET, "the user's environment was not given back"
+    assert os.environ["AWS_PROFILE"] == "production"
+    assert os.environ.get("AWS_ENDPOINT_URL_S3") == endpoint_before
+    assert REAL_LOOKING_SECRET not in result.stdout.str() + result.stderr.str()
+
+
+EXTERNAL_SIGNS_WITH_THE_SETTINGS = """
+import os
+
+def test_signs_with_the_configured_key(s3_client, test_s3_bucket, s3_service):
+    assert s3_service.mode == "external"
+    link = s3_client.generate_presigned_url("get_object", Params={"Bucket": test_s3_bucket, "Key": "k"})
+    assert "X-Amz-Credential=TARGETACCESSKEY" in link
+    assert os.environ["AWS_ACCESS_KEY_ID"] != "TARGETACCESSKEY"
+    assert "target-secret-value" not in os.environ.values()
+"""
+
+
+@pytest.mark.parametrize("parallel", [(), ("-n", "2")], ids=["one-process", "xdist-workers"])
+def test_external_mode_still_uses_the_credentials_resolved_before_they_were_hidden(project, s3_service, parallel):
+    project._monkeypatch.setenv("S3_ENDPOINT_URL", s3_service.url)
+    project._monkeypatch.setenv("AWS_ACCESS_KEY_ID", "TARGETACCESSKEY")
+    project._monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "target-secret-value")
+    project.makepyfile(
+        test_external="import pytest\n" + EXTERNAL_SIGNS_WITH_THE_SETTINGS.replace(
+            "def test_signs", "@pytest.mark.parametrize('n', range(2))\ndef test_signs"
+        ).replace("(s3_client,", "(n, s3_client,")
+    )
+    if parallel:
+        result = project.runpytest_subprocess("-p", "no:randomly", *parallel)
+    else:
+        result = project.runpytest_inprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+
+
+MOCK_AWS_STILL_WORKS = """
+import boto3
+from moto import mock_aws
+
+def _in_a_mock():
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="mocked-bucket")
+        client.put_object(Bucket="mocked-bucket", Key="k", Body=b"mocked")
+        return client.get_object(Bucket="mocked-bucket", Key="k")["Body"].read()
+
+def test_before_the_runs_s3_is_up():
+    assert _in_a_mock() == b"mocked"
+
+def test_with_the_runs_s3(s3_client, test_s3_bucket):
+    assert _in_a_mock() == b"mocked"
+    assert "mocked-bucket" not in [b["Name"] for b in s3_client.list_buckets()["Buckets"]]
+"""
+
+
+def test_a_tests_own_mock_aws_still_answers_default_clients(project):
+    project.makepyfile(test_mocked=MOCK_AWS_STILL_WORKS)
+    result = project.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+
+
+def test_with_the_aws_opt_in_the_environment_is_left_as_it_is(project):
+    _real_looking_aws_environment(project)
+    project._monkeypatch.setenv("TEST_S3_ALLOW_AWS", "1")
+    project._monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)  # as a user's shell would be
+    project.makepyfile(
+        f"""
+        import os
+
+        def test_sees_the_users_settings():
+            assert os.environ["AWS_SECRET_ACCESS_KEY"] == "{REAL_LOOKING_SECRET}"
+            assert "AWS_ENDPOINT_URL_S3" not in os.environ
+        """
+    )
+    project.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=1)

@@ -14,6 +14,7 @@ from narrative_fixtures.provisioning import ProvisionContext, ThreadServer
 from narrative_fixtures.services.s3 import PROVIDER
 
 SECRET = "very-secret-key-never-shown"
+RUN_ID = "0123456789ab"
 LIST_BUCKETS = b'<?xml version="1.0"?><ListAllMyBucketsResult><Buckets/></ListAllMyBucketsResult>'
 
 
@@ -53,7 +54,7 @@ def connect(tmp_path):
         servers.append(server)
         env = {"S3_ENDPOINT_URL": server.url, "AWS_ACCESS_KEY_ID": "test_key", "AWS_SECRET_ACCESS_KEY": SECRET}
         settings = cfg.resolve({}, env, {}, Path(tmp_path))
-        return PROVIDER.connect_external(settings["s3"], ProvisionContext(settings, "master"))
+        return PROVIDER.connect_external(settings["s3"], ProvisionContext(settings, "master", RUN_ID))
 
     yield connect_to
     for server in servers:
@@ -63,7 +64,7 @@ def connect(tmp_path):
 def test_localstack_is_named_with_its_version(connect):
     endpoint = connect(200, LIST_BUCKETS, {"edition": "community", "version": "3.8.1", "services": {"s3": "running"}})
     assert (endpoint.backend, endpoint.version, endpoint.mode) == ("LocalStack community", "3.8.1", "external")
-    assert endpoint.details == {"region": "us-east-1", "aws": False}
+    assert endpoint.details == {"region": "us-east-1", "aws": False, "bucket": f"test-narrative-bucket-{RUN_ID}"}
 
 
 def test_another_s3_compatible_endpoint_is_named_as_such(connect):

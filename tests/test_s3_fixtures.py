@@ -46,7 +46,8 @@ def test_plain_pytest_and_pytest_asyncio_tests_use_the_fixtures(project):
     )
     result = project.runpytest_subprocess("-p", "no:randomly")
     result.assert_outcomes(passed=2)
-    log = Path(project.path, "reports", "services", "s3.log").read_text()
+    (log_file,) = Path(project.path, "reports", "services").rglob("s3.log")  # the run's own log folder
+    log = log_file.read_text()
     port = int(re.findall(r"starting s3 on 127\.0\.0\.1:(\d+)", log)[-1])
     assert not port_accepts("127.0.0.1", port), "the embedded S3 server outlived its run"
 
@@ -89,7 +90,7 @@ def test_unreachable_s3_is_probed_once_per_run(project, monkeypatch):
 def test_a_run_without_s3_tests_starts_no_s3_server(project):
     project.makepyfile("def test_nothing_to_store():\n    assert 1 + 1 == 2\n")
     project.runpytest_inprocess().assert_outcomes(passed=1)
-    assert not Path(project.path, "reports", "services", "s3.log").exists()
+    assert not list(Path(project.path, "reports", "services").rglob("s3.log"))
 
 
 # --- the presigned-URL expiry check of the embedded server ---------------------------------------------------------
