@@ -49,6 +49,17 @@ class HttpServerProvider:
                 return f"no answer within 0.3 s ({error})"
 
 
+def _wait_until_stopped(pid: int) -> None:
+    """SIGSTOP takes effect asynchronously: wait until the kernel says the process is stopped."""
+    import time
+
+    import psutil
+
+    deadline = time.monotonic() + 5
+    while psutil.Process(pid).status() != psutil.STATUS_STOPPED and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 def _registry(tmp_path: Path, provider, env=None) -> ServiceRegistry:
     settings = cfg.resolve({}, env or {}, {"services_log_dir": str(tmp_path / "logs")}, tmp_path)
     return ServiceRegistry(settings, {"redis": lambda: provider}, "master")
@@ -61,6 +72,7 @@ def test_a_frozen_embedded_server_fails_the_following_uses_at_once_with_no_furth
         registry.endpoint("redis")
         server = registry.owned("redis")
         os.kill(server.pid, signal.SIGSTOP)
+        _wait_until_stopped(server.pid)
         registry.suspect("redis")  # what the plugin does after a test of redis failed
         with pytest.raises(ServiceDied) as first:
             registry.endpoint("redis")
@@ -170,7 +182,8 @@ def test_twelve_tests_after_a_frozen_embedded_redis_fail_at_once_naming_the_serv
     per_test: dict[str, float] = {}
     for line in timings.read_text().splitlines():
         entry = json.loads(line)
-        per_test[entry["test"]] = per_test.get(entry["test"], 0.0) + entry["took"]
+        if entry["when"] != "teardown":  # the last test's teardown also runs the session's finalizers
+            per_test[entry["test"]] = per_test.get(entry["test"], 0.0) + entry["took"]
     after = [per_test[f"test_02_after[{n}]"] for n in range(12)]
     print(f"frozen redis: first test {after[0]:.2f} s, the 11 following {sum(after[1:]):.2f} s in all,"
           f" slowest {max(after[1:]):.3f} s")
@@ -180,3 +193,60 @@ def test_twelve_tests_after_a_frozen_embedded_redis_fail_at_once_naming_the_serv
                                  " (process * is stopped (SIGSTOP)); log: *redis.log; the following tests fail at once"])
     assert output.count("stopped answering") >= 11
     assert "Traceback" not in output.split("short test summary")[0].split("test_02_after[1]")[-1]
+
+
+FROZEN_EXTERNAL_MONGODB = """
+import os, signal
+import pytest
+
+
+@pytest.mark.asyncio
+async def test_00_warm(setup_database):
+    assert await setup_database.command("ping")
+
+
+def test_01_freeze(mongodb_service):
+    os.kill(int(os.environ["FREEZE_PID"]), signal.SIGSTOP)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("n", range(12))
+async def test_02_after(setup_database, n):
+    await setup_database.scratch.insert_one({"n": n})
+"""
+
+
+@pytest.mark.timeout(180)
+def test_twelve_tests_after_a_frozen_external_mongodb_fail_at_once_naming_the_setting(project, tmp_path):
+    """The issue's case: an external server frozen by SIGSTOP cost ~2 s per MongoDB test (12 tests: 24.4 s)."""
+    from narrative_fixtures.provisioning import ProvisionContext
+    from narrative_fixtures.services.mongodb import PROVIDER
+    from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES, settings
+
+    for variable in MONGODB_VARIABLES:
+        project._monkeypatch.delenv(variable, raising=False)
+    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
+    endpoint, server = PROVIDER.start_embedded(ProvisionContext(settings(), "master"))
+    try:
+        timings = tmp_path / "timings.jsonl"
+        project.makeconftest(FROZEN_RUN)
+        project.makepyfile(test_frozen=FROZEN_EXTERNAL_MONGODB)
+        project._monkeypatch.setenv("TIMINGS_TO", str(timings))
+        project._monkeypatch.setenv("FREEZE_PID", str(server.pid))
+        project._monkeypatch.setenv("TEST_MONGODB_URI", f"mongodb://127.0.0.1:{server.port}/")
+        result = project.runpytest_subprocess("-p", "no:randomly", "-rE")
+    finally:
+        os.kill(server.pid, signal.SIGCONT)
+        server.stop()
+    result.assert_outcomes(passed=2, errors=12)
+    per_test: dict[str, float] = {}
+    for line in timings.read_text().splitlines():
+        entry = json.loads(line)
+        if entry["when"] != "teardown":  # the last test's teardown also runs the session's finalizers
+            per_test[entry["test"]] = per_test.get(entry["test"], 0.0) + entry["took"]
+    after = [per_test[f"test_02_after[{n}]"] for n in range(12)]
+    print(f"frozen external mongodb: first test {after[0]:.2f} s, the 11 following {sum(after[1:]):.2f} s in all,"
+          f" slowest {max(after[1:]):.3f} s")
+    assert max(after[1:]) < 0.5, after
+    result.stdout.fnmatch_lines([f"*mongodb at TEST_MONGODB_URI=mongodb://127.0.0.1:{server.port}/ stopped answering"
+                                 " (*); the following tests fail at once"])
