@@ -49,4 +49,5 @@ def test_the_wheel_gives_another_project_the_fixtures_through_its_entry_point(tm
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "2 passed" in result.stdout
-    assert (project / "reports" / "services" / "redis.log").exists(), "the embedded redis-server logged beside the project"
+    logs = list((project / "reports" / "services").rglob("redis.log"))
+    assert logs, "the embedded redis-server logged beside the project (reports/services/run-<id>/redis.log)"
