@@ -4,7 +4,6 @@ import pytest
 
 pytest_plugins = ["steps.common", "steps.mongodb", "steps.redis", "steps.s3", "steps.openai"]
 pytest_plugins += ["reports.signoff.plugin", "steps.allure_labels", "steps.acceptance", "steps.documentation"]  # reports, sign-off
-pytest_plugins += ["reports.masked_failures"]  # every report (failure, captured output) with the run's secrets masked
 
 
 def pytest_configure(config):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from narrative_fixtures.core.masking import is_secret_name, mask, url_secrets
+from narrative_fixtures.core.masking import mask
 
 from .checklist import criterion_for, task_title
 from .model import one_line
@@ -130,18 +130,10 @@ def _registry(config: pytest.Config):
 
 
 def known_secrets(config: pytest.Config) -> list[str]:
-    """Every secret this run knows: configured passwords and keys, and those of the services it uses (the userinfo
-    password and the secret query parameters of their URLs, secret-named details)."""
-    registry = _registry(config)
-    if registry is None:
-        return []
-    found = list(registry.settings.secrets())
-    for endpoint in registry.running().values():
-        found.extend(url_secrets(endpoint.url))
-        for key, value in (endpoint.details or {}).items():
-            if isinstance(value, str) and is_secret_name(str(key)):
-                found.append(value)
-    return sorted({secret for secret in found if secret and len(secret) >= 4}, key=len, reverse=True)
+    """Every secret this run knows (see :func:`narrative_fixtures.report_masking.known_secrets`)."""
+    from narrative_fixtures.report_masking import known_secrets as plugin_known_secrets
+
+    return plugin_known_secrets(config)
 
 
 # --- services --------------------------------------------------------------------------------------------------
