@@ -173,7 +173,8 @@ def test_a_second_run_against_the_same_database_is_refused_and_the_first_runs_da
         first_output, _ = first.communicate(timeout=60)
         assert "1 passed" in first_output, first_output  # its 20 keys were all there after the second run
         assert "3 errors" in second_output and "passed" not in second_output, second_output
-        refusals = [line for line in second_output.splitlines() if line.startswith("redis db 4") and "in use by run" in line]
+        lines = second_output.splitlines()
+        refusals = [line for line in lines if line.startswith("redis db 4") and "in use by run" in line]
         assert len(refusals) == 3, second_output
         assert f"pid {first.pid} on" in refusals[0] and "TEST_REDIS_URL=redis://:***@127.0.0.1:" in refusals[0]
         assert "db 4" in refusals[0] and "dedicated to one run" in refusals[0]
@@ -286,7 +287,10 @@ def test_a_client_of_a_subprocess_the_test_started_counts_as_the_runs(pytester, 
         test_worker_process=f"""
         import subprocess, sys, pytest
 
-        WORKER = "import redis, sys, time; c = redis.Redis.from_url(sys.argv[1]); c.set('job:done', 1); print('up', flush=True); time.sleep(30)"
+        WORKER = (
+            "import redis, sys, time; c = redis.Redis.from_url(sys.argv[1]); c.set('job:done', 1);"
+            " print('up', flush=True); time.sleep(30)"
+        )
 
         @pytest.fixture
         def job_runner():
@@ -303,3 +307,90 @@ def test_a_client_of_a_subprocess_the_test_started_counts_as_the_runs(pytester, 
     )
     output = start_run(pytester.path, "test_worker_process.py", run_env(url, pytester.path)).communicate(timeout=60)[0]
     assert "1 passed" in output and "error" not in output, output
+
+
+APP_CLIENT_IN_THE_TEST = """
+import os, pytest, redis.asyncio
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("n", range(3))
+async def test_the_app_uses_its_own_client(redis_client, n):
+    app = redis.asyncio.Redis.from_url(os.environ["APP_REDIS_URL"])  # the backend's own client, unnamed
+    await app.set(f"app:{n}", n)
+    assert await redis_client.keys("*") == [f"app:{n}"]
+    test_the_app_uses_its_own_client.app = app  # still connected when the fixture checks who uses the database
+"""
+
+
+class PortForward:
+    """A TCP forwarder (a container's port mapping): the server sees the forwarder's addresses, not the client's."""
+
+    def __init__(self, target_port: int) -> None:
+        import socket
+
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                incoming, _ = self.listener.accept()
+            except OSError:
+                return
+            outgoing = socket.create_connection(("127.0.0.1", self.target_port))
+            for source, sink in ((incoming, outgoing), (outgoing, incoming)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink) -> None:
+        import socket
+
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):  # shutdown first: a close alone waits for the other pump's blocked recv
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                end.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.parametrize("through", ["direct", "port-mapped"])
+def test_the_applications_own_client_in_the_test_process_is_the_runs_and_a_stranger_is_not(
+    pytester, redis_server_url, through
+):
+    """Direct: the server sees this process's own addresses. Port-mapped: it sees the forwarder's; connections are
+    then counted. Either way the run's own unnamed client is the run's, and one more client is a stranger."""
+    from urllib.parse import urlsplit
+
+    port = urlsplit(redis_server_url).port
+    forward = PortForward(port) if through == "port-mapped" else None
+    url = f"{redis_server_url}/13".replace(f":{port}", f":{forward.port}") if forward else f"{redis_server_url}/13"
+    pytester.makepyfile(test_app_client=APP_CLIENT_IN_THE_TEST)
+    env = run_env(url, pytester.path, APP_REDIS_URL=url)
+    stranger = redis.Redis.from_url(f"{redis_server_url}/13", decode_responses=True)
+    try:
+        passed = start_run(pytester.path, "test_app_client.py", env).communicate(timeout=60)[0]
+        assert "3 passed" in passed and "error" not in passed, passed
+        stranger.set("customer:1", "precious")
+        stranger.delete("customer:1")  # the stranger stays connected, its database looks empty
+        refused = start_run(pytester.path, "test_app_client.py", env).communicate(timeout=60)[0]
+        assert "3 errors" in refused and "passed" not in refused, refused  # refused at the claim, before a write
+        assert "a client this run does not own is connected to it" in refused
+        assert stranger.dbsize() == 0, "nothing of the run was written next to the stranger"
+    finally:
+        if forward:
+            forward.close()
+        stranger.close()
+        idle_client(f"{redis_server_url}/13").close()
