@@ -41,6 +41,13 @@ def test_every_shape_of_secret_is_masked(text, shown):
     assert mask_url(text) == shown
 
 
+@pytest.mark.parametrize(("text", "shown"), HIDDEN + [("TEST_REDIS_URL=redis://h/0?password=pw1234: refused", None)])
+def test_masking_twice_changes_nothing_more(text, shown):
+    once = mask(text)
+    assert mask(once) == once
+    assert "pw1234" not in once and once.endswith(": refused") if shown is None else once == shown
+
+
 @pytest.mark.parametrize("text", KEPT)
 def test_text_without_a_secret_is_unchanged(text):
     assert mask(text) == text
