@@ -82,7 +82,7 @@ def test_a_plain_pytest_asyncio_project_gets_an_embedded_server_and_every_fixtur
     mongo_project.makepyfile(PLAIN_PROJECT_TESTS)
     result = mongo_project.runpytest_subprocess("-p", "no:randomly", "--timeout", "120")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*mongodb: FerretDB 1.24.2 at mongodb://127.0.0.1:* (embedded, ready in *s)*"])
+    result.stdout.fnmatch_lines(["*mongodb: FerretDB 1.24.2 at mongodb://127.0.0.1:* (embedded, ready in *s*)*"])
 
 
 def test_projects_register_their_own_documents_by_ini_option(mongo_project, external):
