@@ -51,3 +51,12 @@ def repository_copy(destination: Path) -> Path:
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination / name)
     return destination
+
+
+def before_short_summary(lines: list[str]) -> list[str]:
+    """A nested run's output lines above pytest's "short test summary info", which repeats each error's message
+    (cut to the terminal's width, but whole when CI is set): what a test prints once is counted once."""
+    for index, line in enumerate(lines):
+        if "short test summary info" in line:
+            return lines[:index]
+    return lines

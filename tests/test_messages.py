@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import before_short_summary
+
 REDIS_TEST = """
 import pytest
 
@@ -27,7 +29,7 @@ BAD_SETTINGS = [
 def _assert_one_usage_line(result, message: str) -> None:
     output = result.stdout.str() + result.stderr.str()
     assert result.ret == pytest.ExitCode.USAGE_ERROR, output[-2000:]
-    assert output.count(message) == 1, output[-2000:]
+    assert "\n".join(before_short_summary(result.stdout.lines) + result.stderr.lines).count(message) == 1, output[-2000:]
     assert "Traceback" not in output and "During handling" not in output, output[-2000:]
     assert "passed" not in output and "failed" not in output, "no test may run with a bad setting"
 
@@ -71,5 +73,6 @@ def test_a_refusal_is_printed_once_without_a_chain(project):
     result = project.runpytest_inprocess("-p", "no:randomly")
     result.assert_outcomes(errors=1)
     output = result.stdout.str()
-    assert output.count("bucket 'prod-bucket' does not start with 'test-'; refusing") == 1, output
+    shown = "\n".join(before_short_summary(result.stdout.lines))
+    assert shown.count("bucket 'prod-bucket' does not start with 'test-'; refusing") == 1, output
     assert "During handling" not in output and "Traceback" not in output

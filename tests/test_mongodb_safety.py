@@ -15,6 +15,7 @@ import pymongo
 import pytest
 
 from narrative_fixtures.core.run import owner_record
+from tests.conftest import before_short_summary
 from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES, own_ferretdb
 
 SENTINELS = 20
@@ -59,7 +60,8 @@ def one_line_errors(result, expected: str) -> None:
     result.stdout.fnmatch_lines([f"*{expected}*"])
     from fnmatch import fnmatch
 
-    assert len([line for line in result.stdout.lines if fnmatch(line, f"*{expected}*")]) == 10, result.stdout.str()
+    shown = before_short_summary(result.stdout.lines)
+    assert len([line for line in shown if fnmatch(line, f"*{expected}*")]) == 10, result.stdout.str()
     output = result.stdout.str()
     assert "During handling of the above exception" not in output
     assert "Traceback" not in output
@@ -283,7 +285,7 @@ def test_ferretdbs_two_line_credentials_message_becomes_one_line(project):
         project._monkeypatch.setenv("TEST_MONGODB_URI", uri)
         result = project.runpytest_inprocess()
     result.assert_outcomes(errors=10)
-    lines = [line for line in result.stdout.lines if "refused the credentials" in line]
+    lines = [line for line in before_short_summary(result.stdout.lines) if "refused the credentials" in line]
     assert len(lines) == 10, result.stdout.str()
     assert "TEST_MONGODB_URI=mongodb://test_admin:***@127.0.0.1:" in lines[0]
     assert lines[0].endswith('(Unsupported authentication mechanism "PLAIN". See'
