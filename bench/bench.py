@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from narrative_fixtures import config as cfg  # noqa: E402
 from narrative_fixtures.provisioning import ProvisionContext  # noqa: E402
-from narrative_fixtures.services import load_provider  # noqa: E402
+from narrative_fixtures.core.catalog import load_provider  # noqa: E402
 from timing import run_timed  # noqa: E402
 
 COLD_START_TARGET = {"redis": 0.05, "mongodb": 1.5, "s3": 0.5, "openai": 0.1}

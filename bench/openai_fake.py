@@ -29,7 +29,7 @@ KEY = "sk-test-key-for-mocking"
 COLD_PROBE = """
 import json, time
 began = time.perf_counter()
-from narrative_fixtures.services.openai_fake.server import FakeOpenAIServer
+from narrative_fixtures.services.openai.fake.server import FakeOpenAIServer
 imported = time.perf_counter()
 fake = FakeOpenAIServer().start()
 ready = time.perf_counter()
@@ -118,7 +118,7 @@ def per_request(requests: int, rounds: int) -> dict:
     import openai
 
     sys.path.insert(0, str(ROOT / "fixtures"))
-    from narrative_fixtures.services.openai_fake.server import FakeOpenAIServer
+    from narrative_fixtures.services.openai.fake.server import FakeOpenAIServer
 
     fake = FakeOpenAIServer().start()
     figures = {}

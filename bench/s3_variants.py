@@ -44,7 +44,8 @@ print(json.dumps({"server_s": endpoint.started_in, "first_call_s": first_call}))
 THREAD_PROBE = """
 import json, time
 from narrative_fixtures.provisioning import ThreadServer
-from narrative_fixtures.services import s3, s3_server
+from narrative_fixtures.services import s3
+from narrative_fixtures.services.s3 import server as s3_server
 if {preload}:
     import boto3.session, botocore.config
 began = time.perf_counter()

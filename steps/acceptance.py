@@ -22,7 +22,9 @@ from pytest_bdd import given, parsers, then, when
 from narrative_fixtures import config as cfg
 from narrative_fixtures import reference
 from narrative_fixtures.provisioning import free_port
-from narrative_fixtures.services import SERVICE_MODULES
+from narrative_fixtures.core.catalog import service_packages
+
+SERVICE_MODULES = service_packages()  # service name -> its package, from the registered specs
 from narrative_fixtures.services.common import registry_of
 from reports.signoff.collect import labels_of, plugin_fixture_modules, plugin_fixtures, scenario_template
 from reports.signoff.plugin import RECORDER_KEY, RunRecorder
@@ -34,13 +36,6 @@ COMPOSE_SCHEMA = Path(__file__).resolve().parent.parent / "features" / "data" / 
 COMPOSE_SCHEMA_SHA256 = "d549057ebc2925f39f62799eab0db7b9e2c18b35b6c00595199116da3ed10e64"
 FIGURE = "narrative_figure"  # user_properties key: a measured figure the sign-off lists
 
-# A URL of each service's kind on a port where nothing listens (graceful-skip criterion).
-UNREACHABLE = {
-    "mongodb": "mongodb://127.0.0.1:{port}/?serverSelectionTimeoutMS=2000",
-    "redis": "redis://127.0.0.1:{port}/0",
-    "s3": "http://127.0.0.1:{port}",
-    "openai": "http://127.0.0.1:{port}/v1",
-}
 
 
 # --- nested runs of the service features -----------------------------------------------------------------------
@@ -314,7 +309,7 @@ def unreachable_env() -> dict[str, str | None]:
     env: dict[str, str | None] = {}
     for name in SERVICE_MODULES:
         definition = cfg.SERVICES[name]
-        env[definition.connection_env] = UNREACHABLE.get(name, "http://127.0.0.1:{port}").format(port=free_port())
+        env[definition.connection_env] = definition.unreachable_url.format(port=free_port())  # nothing listens there
         env[definition.mode_setting.env] = "external"
     env["TEST_REQUIRE_SERVICES"] = None
     return env

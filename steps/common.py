@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 import pytest
 
+from narrative_fixtures.core.catalog import service_specs
+
 
 class lazy_module:  # noqa: N801 - stands for a module
     """A module imported at its first attribute access: a heavy SDK a step module needs only when its steps run."""
@@ -42,7 +44,7 @@ def environment(**values: str | None):
 
 # The client libraries the plugin's fixtures import lazily. pytester's in-process runs drop every module first
 # imported during the nested run, so each nested run would import them again (~0.3-1 s each): import them once.
-SDK_MODULES = ("redis", "redis.asyncio", "pymongo", "beanie", "boto3", "botocore.config", "openai")
+SDK_MODULES = tuple(name for spec in service_specs().values() for name in spec.sdk_modules)
 
 
 def keep_sdk_imports() -> None:

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from pytest_bdd import given, parsers, then, when
 
 from narrative_fixtures.services.openai import FAKE_API_KEY
-from narrative_fixtures.services.openai_fake import DEFAULT_CONTENT
-from narrative_fixtures.services.openai_fake.guard import is_real_openai
+from narrative_fixtures.services.openai.fake import DEFAULT_CONTENT
+from narrative_fixtures.services.openai.fake.guard import is_real_openai
 from steps.common import lazy_module, run_nested
 
 openai = lazy_module("openai")  # imported at the first OpenAI step, not while pytest starts (~1 s)

@@ -128,7 +128,7 @@ def test_a_taken_port_makes_each_real_server_start_on_another(service, monkeypat
     """The first port offered is held by a listener that never answers: the real server fails to bind, says so in
     its log, and the provisioning starts it again on another port. (The OpenAI fake binds port 0: no race.)"""
     from narrative_fixtures.core import processes
-    from narrative_fixtures.services import load_provider
+    from narrative_fixtures.core.catalog import load_provider
 
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 0))

@@ -17,8 +17,8 @@ import httpx
 import openai
 import pytest
 
-from narrative_fixtures.services.openai_fake import FakeOpenAI, FakeOpenAIServer, LocalBackend
-from narrative_fixtures.services.openai_fake.models import mask_headers
+from narrative_fixtures.services.openai.fake import FakeOpenAI, FakeOpenAIServer, LocalBackend
+from narrative_fixtures.services.openai.fake.models import mask_headers
 
 KEY = "sk-test-key-for-mocking"
 HELLO = [{"role": "user", "content": "Hello"}]

@@ -20,7 +20,7 @@ from openai.types import Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from pydantic import BaseModel
 
-from narrative_fixtures.services.openai_fake import (
+from narrative_fixtures.services.openai.fake import (
     DEFAULT_CONTENT,
     ChatReply,
     ErrorReply,
@@ -33,7 +33,7 @@ from narrative_fixtures.services.openai_fake import (
     prompt_tokens,
     tokens,
 )
-from narrative_fixtures.services.openai_fake.models import reply_from_dict, reply_to_dict
+from narrative_fixtures.services.openai.fake.models import reply_from_dict, reply_to_dict
 
 KEY = "sk-test-key-for-mocking"
 HELLO = [{"role": "user", "content": "Hello"}]

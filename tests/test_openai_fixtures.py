@@ -92,9 +92,9 @@ def test_fixture_docstrings_say_what_they_yield(project):
 
 @pytest.fixture
 def standalone_fake(tmp_path):
-    """``python -m narrative_fixtures.services.openai_fake`` on a free port, as someone else would run it."""
+    """``python -m narrative_fixtures.services.openai.fake`` on a free port, as someone else would run it."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "narrative_fixtures.services.openai_fake", "--port", "0", "--log", str(tmp_path / "fake.log")],
+        [sys.executable, "-m", "narrative_fixtures.services.openai.fake", "--port", "0", "--log", str(tmp_path / "fake.log")],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -13,7 +13,7 @@ import secrets
 
 import pytest
 
-from narrative_fixtures.services.openai_fake import guard
+from narrative_fixtures.services.openai.fake import guard
 
 REAL_LOOKING_KEY = "sk-proj-" + secrets.token_urlsafe(36)
 
@@ -179,7 +179,7 @@ def test_mocks_that_answer_before_the_network_still_answer():
 
 FRESH_COPY = """
 import sys
-from narrative_fixtures.services.openai_fake import guard
+from narrative_fixtures.services.openai.fake import guard
 
 saved = guard.install()
 import httpx2                      # its httpcore2 comes along at once (same import epoch)

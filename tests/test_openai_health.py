@@ -20,7 +20,7 @@ import pytest
 from narrative_fixtures import config as cfg
 from narrative_fixtures.provisioning import Endpoint, ProvisionContext
 from narrative_fixtures.services.openai import OpenAIProvider
-from narrative_fixtures.services.openai_fake import FakeOpenAIServer
+from narrative_fixtures.services.openai.fake import FakeOpenAIServer
 from tests.conftest import closed_port
 
 BOUND_S = 0.5
@@ -74,7 +74,7 @@ def test_a_listener_that_never_answers_is_reported_within_the_bound():
 @pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="SIGSTOP is POSIX")
 def test_a_frozen_standalone_fake_is_reported_within_the_bound(tmp_path):
     process = subprocess.Popen(
-        [sys.executable, "-m", "narrative_fixtures.services.openai_fake", "--port", "0", "--log", str(tmp_path / "f.log")],
+        [sys.executable, "-m", "narrative_fixtures.services.openai.fake", "--port", "0", "--log", str(tmp_path / "f.log")],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from narrative_fixtures.provisioning import port_accepts
-from narrative_fixtures.services.s3_server import PresignedUrlExpiry
+from narrative_fixtures.services.s3.server import PresignedUrlExpiry
 from tests.conftest import closed_port
 
 TEN_S3_TESTS = """

@@ -188,7 +188,7 @@ def test_coverage_goals_per_fixture_module():
     [
         ("fixtures/narrative_fixtures/services/redis.py", "narrative_fixtures.services.redis"),
         ("/abs/fixtures/narrative_fixtures/__init__.py", "narrative_fixtures"),
-        ("fixtures/narrative_fixtures/services/openai_fake/__init__.py", "narrative_fixtures.services.openai_fake"),
+        ("fixtures/narrative_fixtures/services/openai/fake/__init__.py", "narrative_fixtures.services.openai.fake"),
         ("steps/redis.py", None),
     ],
 )
@@ -245,3 +245,26 @@ def test_the_command_says_what_to_do_without_a_run_record(tmp_path, capsys):
 
 def test_every_checklist_key_is_unique():
     assert len(BY_KEY) == len(CHECKLIST)
+
+
+def test_a_service_goal_counts_every_module_of_its_package():
+    """A service is a package (fixtures, provider, janitor...): its goal is all of them together, not one file."""
+    from reports.signoff.model import coverage_rows, goal_rows
+
+    def file(statements, covered, branches=0, covered_branches=0):
+        return {"summary": {"num_statements": statements, "covered_lines": covered, "num_branches": branches,
+                            "covered_branches": covered_branches, "percent_covered": 0.0}}
+
+    report = {"files": {
+        "fixtures/narrative_fixtures/services/redis/fixtures.py": file(100, 100),
+        "fixtures/narrative_fixtures/services/redis/janitor.py": file(100, 50),
+        "fixtures/narrative_fixtures/services/redis_extra.py": file(100, 0),  # another package: not counted
+    }}
+    rows, _total = coverage_rows(report)
+    goals = {goal.module: goal.percent for goal in goal_rows(rows, _total)}
+    assert goals["narrative_fixtures.services.redis"] == 75.0
+    assert goals["narrative_fixtures.services.mongodb"] is None  # not measured, never a number
+    assert {row.module: row.goal for row in rows} == {
+        "narrative_fixtures.services.redis.fixtures": True, "narrative_fixtures.services.redis.janitor": True,
+        "narrative_fixtures.services.redis_extra": False,
+    }

@@ -255,7 +255,7 @@ def coverage_rows(report: dict | None) -> tuple[list[CoverageRow], float | None]
             branches=int(summary.get("num_branches", 0)),
             covered_branches=int(summary.get("covered_branches", 0)),
             percent=float(summary.get("percent_covered", 0.0)),
-            goal=name in goal_modules,
+            goal=any(_in_package(name, module) for module in goal_modules),
         )
         rows.append(row)
         statements += row.statements
@@ -268,14 +268,25 @@ def coverage_rows(report: dict | None) -> tuple[list[CoverageRow], float | None]
     return rows, total
 
 
+def _in_package(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def package_percent(coverage: list[CoverageRow], package: str) -> float | None:
+    """Statements and branches of every module of ``package`` together (a service is a package of modules)."""
+    rows = [row for row in coverage if _in_package(row.module, package)]
+    measured = sum(row.statements + row.branches for row in rows)
+    if not measured:
+        return None
+    return 100.0 * sum(row.covered_lines + row.covered_branches for row in rows) / measured
+
+
 def goal_rows(coverage: list[CoverageRow], total: float | None) -> list[GoalRow]:
-    by_module = {row.module: row for row in coverage}
     goals = []
     for criterion in CHECKLIST:
         if criterion.module:
-            row = by_module.get(criterion.module)
             label = criterion.text.split(" fixtures")[0] + " fixtures"
-            goals.append(GoalRow(label, criterion.module, row.percent if row else None))
+            goals.append(GoalRow(label, criterion.module, package_percent(coverage, criterion.module)))
     goals.append(GoalRow("Overall (whole fixture package)", "narrative_fixtures", total))
     return goals
 
