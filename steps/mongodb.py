@@ -62,7 +62,7 @@ def clean_database(setup_database, run_async):
 
 @then("the test database is named for tests and holds no documents")
 def database_named_for_tests(database, mongodb_service, run_async):
-    assert database.name == mongodb_service.details["database"]
+    assert database.name == mongodb_service.database
     assert is_test_database_name(database.name)
     assert sum(run_async(_counts(database)).values()) == 0
 
@@ -90,9 +90,9 @@ def server_named_honestly(mongo_client, mongodb_service, run_async):
     build_info = run_async(mongo_client.admin.command("buildInfo"))
     if mongodb_service.backend == "FerretDB":
         assert build_info["ferretdbVersion"] == f"v{mongodb_service.version}"
-        assert mongodb_service.details["mongodb_compat"] == build_info["version"]
+        assert mongodb_service.mongodb_compat == build_info["version"]
         if mongodb_service.mode == "embedded":
-            assert (mongodb_service.version, mongodb_service.details["storage"]) == ("1.24.2", "SQLite")
+            assert (mongodb_service.version, mongodb_service.storage) == ("1.24.2", "SQLite")
     else:
         assert "ferretdbVersion" not in build_info
         assert (mongodb_service.backend, mongodb_service.version) == ("MongoDB", build_info["version"])
@@ -300,7 +300,7 @@ async def test_two_sees_nothing(setup_database):
 @then("a test that stores documents leaves nothing behind for the test after it")
 def isolation(pytester: pytest.Pytester, mongodb_service, mongo_client, run_async):
     # Two ordinary pytest-asyncio tests of "another project", run in order on this run's MongoDB server.
-    database = f"isolation_{mongodb_service.details['database']}"  # a test name: its last word is "test"
+    database = f"isolation_{mongodb_service.database}"  # a test name: its last word is "test"
     result = run_nested(
         pytester, ISOLATION_TESTS, TEST_MONGODB_URI=mongodb_service.url, TEST_MONGODB_MODE="external",
         TEST_MONGODB_DB=database, TEST_MONGODB_ALLOW_UNSAFE=None, TEST_MONGODB_MODELS=None,

@@ -231,7 +231,7 @@ FOREIGN = 0
 
 def test_{order}_writes_through_its_own_client(mongodb_service):
     client = pymongo.MongoClient(mongodb_service.url)
-    database = client[mongodb_service.details["database"]]
+    database = client[mongodb_service.database]
     database.batch_jobs.insert_one({{"from": "b"}})
     database.brand_new.insert_one({{"from": "b"}})
     client.close()
@@ -302,13 +302,13 @@ def test_health_names_a_frozen_or_dead_server_within_half_a_second():
 
     with own_ferretdb() as endpoint:
         assert PROVIDER.health(endpoint) is None
-        os.kill(endpoint.details["pid"], signal.SIGSTOP)
+        os.kill(endpoint.pid, signal.SIGSTOP)
         try:
             began = time.perf_counter()
             frozen = PROVIDER.health(endpoint)
             took = time.perf_counter() - began
         finally:
-            os.kill(endpoint.details["pid"], signal.SIGCONT)
+            os.kill(endpoint.pid, signal.SIGCONT)
         assert frozen == "no answer to ping within 0.3 s" and took < 0.5, (frozen, took)
         assert PROVIDER.health(endpoint) is None, "healthy again once it runs"
     began = time.perf_counter()
@@ -317,10 +317,9 @@ def test_health_names_a_frozen_or_dead_server_within_half_a_second():
 
 
 def test_health_never_raises_on_a_uri_it_cannot_ping_raw():
-    from narrative_fixtures.provisioning import Endpoint
-    from narrative_fixtures.services.mongodb import PROVIDER
+    from narrative_fixtures.services.mongodb import PROVIDER, MongoDBEndpoint
 
-    srv = Endpoint("mongodb", "external", "mongodb+srv://u:p@cluster.invalid/", "MongoDB", "7.0", {})
+    srv = MongoDBEndpoint("mongodb", "external", "mongodb+srv://u:p@cluster.invalid/", "MongoDB", "7.0")
     began = time.perf_counter()
     assert isinstance(PROVIDER.health(srv), (str, type(None)))
     assert time.perf_counter() - began < 0.6

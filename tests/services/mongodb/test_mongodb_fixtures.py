@@ -13,7 +13,7 @@ import pymongo
 import pytest
 
 from narrative_fixtures.errors import ConfigError, UnsafeTarget
-from narrative_fixtures.provisioning import Endpoint
+from narrative_fixtures.services.mongodb.endpoint import MongoDBEndpoint
 from tests.conftest import closed_port
 from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES, own_ferretdb
 
@@ -303,16 +303,16 @@ def test_a_server_that_is_not_on_loopback_is_never_cleaned(mongo_project):
         server.wait(timeout=10)
 
 
-def _endpoint(database: str, loopback: bool = True, allow_unsafe: bool = False) -> Endpoint:
-    details = {"database": database, "loopback": loopback, "allow_unsafe": allow_unsafe}
-    return Endpoint("mongodb", "external", "mongodb://u:secret@db.example.com:27017/", "MongoDB", "7.0.14", details)
+def _endpoint(database: str, loopback: bool = True) -> MongoDBEndpoint:
+    return MongoDBEndpoint("mongodb", "external", "mongodb://u:secret@db.example.com:27017/", "MongoDB", "7.0.14",
+                           database=database, loopback=loopback)
 
 
 def test_the_safety_rules():
     from narrative_fixtures.services.mongodb import check_safe_target, is_loopback, parse_hosts
 
     check_safe_target(_endpoint("narrative_test_gw1"), "narrative_test_gw1")
-    check_safe_target(_endpoint("production", loopback=False, allow_unsafe=True), "production")
+    check_safe_target(_endpoint("production", loopback=False), "production", allow_unsafe=True)
     with pytest.raises(UnsafeTarget, match="'production'.*does not contain 'test' as its first or last word"):
         check_safe_target(_endpoint("production"), "production")
     with pytest.raises(UnsafeTarget, match="not a loopback server") as refused:
@@ -378,13 +378,13 @@ def test_a_run_that_uses_no_mongodb_never_imports_beanie_or_the_models(mongo_pro
 
 
 def test_the_embedded_server_names_itself_honestly_and_two_can_run_side_by_side(ferretdb):
-    assert (ferretdb.backend, ferretdb.version, ferretdb.details["storage"]) == ("FerretDB", "1.24.2", "SQLite")
-    assert ferretdb.details["mongodb_compat"].startswith("7.")
+    assert (ferretdb.backend, ferretdb.version, ferretdb.storage) == ("FerretDB", "1.24.2", "SQLite")
+    assert ferretdb.mongodb_compat.startswith("7.")
     print(f"FerretDB cold start (spawn -> ready): {ferretdb.started_in * 1000:.0f} ms")
     with own_ferretdb() as second:  # the debug/metrics listener is off, so nothing collides on :8088
         assert second.url != ferretdb.url
         assert pymongo.MongoClient(second.url).admin.command("ping")["ok"] == 1
-        command = open(f"/proc/{second.details['pid']}/cmdline").read().split("\0")
+        command = open(f"/proc/{second.pid}/cmdline").read().split("\0")
         assert "--debug-addr=-" in command and "--telemetry=disable" in command
         assert not any(arg.startswith("--listen-addr=") and "127.0.0.1" not in arg for arg in command)
 
