@@ -82,6 +82,9 @@ Feature: S3 LocalStack fixtures for file storage testing
   Scenario: What one test stores in S3 is gone before the next test starts
     Then a test that stores files leaves nothing behind for the test after it
 
+  Scenario: A test can have more buckets of its own, kept apart from its test bucket
+    Then a test given a second bucket beside its test bucket finds both empty and apart, and both are removed after it
+
   Scenario Outline: A bucket the fixtures did not create is never emptied or deleted
     Given a bucket "<bucket>" holding a customer file, created outside the test fixtures
     When a test run is pointed at "<bucket>"

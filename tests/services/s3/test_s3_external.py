@@ -65,6 +65,9 @@ def test_localstack_is_named_with_its_version(connect):
     endpoint = connect(200, LIST_BUCKETS, {"edition": "community", "version": "3.8.1", "services": {"s3": "running"}})
     assert (endpoint.backend, endpoint.version, endpoint.mode) == ("LocalStack community", "3.8.1", "external")
     assert endpoint.details == {"region": "us-east-1", "aws": False, "bucket": f"test-narrative-bucket-{RUN_ID}"}
+    typed = (endpoint.region, endpoint.aws, endpoint.bucket, endpoint.pid, endpoint.host, endpoint.credentials)
+    assert typed == ("us-east-1", False, f"test-narrative-bucket-{RUN_ID}", None, "127.0.0.1", ("test_key", SECRET))
+    assert SECRET not in repr(endpoint)
 
 
 def test_another_s3_compatible_endpoint_is_named_as_such(connect):
