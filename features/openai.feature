@@ -116,5 +116,10 @@ Feature: OpenAI API mocking fixtures
       | built with the default settings        |
       | pointed explicitly at api.openai.com   |
 
+  Scenario: A project makes a second fake OpenAI API from the plugin's factories, isolated from the first
+    Given a second fake OpenAI API and its client, made from the plugin's factories
+    When the run's fake answers "from the run's fake" and the second fake answers "from the second fake"
+    Then the clients get "from the run's fake" and "from the second fake", and each fake recorded only its own request
+
   Scenario: What one test scripts or records is gone before the next test starts
     Then a test that scripts the fake API leaves nothing behind for the test after it

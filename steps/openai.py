@@ -14,7 +14,7 @@ import pytest
 from pydantic import BaseModel
 from pytest_bdd import given, parsers, then, when
 
-from narrative_fixtures.services.openai import FAKE_API_KEY
+from narrative_fixtures.services.openai import FAKE_API_KEY, factories
 from narrative_fixtures.services.openai.fake import DEFAULT_CONTENT
 from narrative_fixtures.services.openai.fake.guard import is_real_openai
 from steps.common import lazy_module, run_nested
@@ -522,3 +522,38 @@ def isolation(openai_service, pytester: pytest.Pytester):
     # Two ordinary pytest-asyncio tests of "another project" (function-scoped loops), run in order.
     result = run_nested(pytester, ISOLATION_TESTS)
     result.assert_outcomes(passed=2)
+
+
+# --- a second fake from the plugin's factories -----------------------------------------------------------------
+
+# What a project's conftest writes for a second fake OpenAI API: its own port, script, record and client.
+openai_second_fake = factories.fake_server_factory(name="second")
+second_fake_script = factories.controller_factory("openai_second_fake")
+second_fake_client = factories.client_factory("openai_second_fake", controller="second_fake_script")
+
+
+@given("a second fake OpenAI API and its client, made from the plugin's factories", target_fixture="second")
+def second_fake(openai_service, openai_second_fake, second_fake_script, second_fake_client):
+    assert openai_second_fake.url != openai_service.url, "the second fake serves on a port of its own"
+    assert second_fake_script.requests == [] and second_fake_script.pending == 0, "it starts clean"
+    return second_fake_script
+
+
+@when(
+    parsers.parse("the run's fake answers \"{first}\" and the second fake answers \"{second_answer}\""),
+    target_fixture="asked",
+)
+def ask_both(fake, second, openai_client, second_fake_client, run_async, first, second_answer):
+    fake.reply(first)
+    second.reply(second_answer)
+    asked = Asked("Which columns does my dataset have?")
+    for client in (openai_client, second_fake_client):
+        asked.completions.append(run_async(client.chat.completions.create(model=MODEL, messages=_user(asked.question))))
+    return asked
+
+
+@then(parsers.parse('the clients get "{first}" and "{second_answer}", and each fake recorded only its own request'))
+def each_its_own(fake, second, asked, first, second_answer):
+    assert [completion.choices[0].message.content for completion in asked.completions] == [first, second_answer]
+    assert len(fake.chat_requests) == 1 and len(second.chat_requests) == 1
+    assert fake.pending == 0 and second.pending == 0

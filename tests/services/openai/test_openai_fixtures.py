@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from tests.conftest import closed_port
@@ -90,56 +85,12 @@ def test_fixture_docstrings_say_what_they_yield(project):
     assert "autospecced AsyncMock" in text and "Script and record start empty" in text
 
 
-@pytest.fixture
-def standalone_fake(tmp_path):
-    """``python -m narrative_fixtures.services.openai.fake`` on a free port, as someone else would run it."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "narrative_fixtures.services.openai.fake", "--port", "0", "--log", str(tmp_path / "fake.log")],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = process.stdout.readline().split(" on ")[1].strip()
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 def test_external_mode_scripts_a_fake_running_elsewhere(project, standalone_fake):
     project.makepyfile(SCRIPTED_TEST)
     project._monkeypatch.setenv("TEST_OPENAI_BASE_URL", standalone_fake)
     result = project.runpytest_inprocess("--require-services")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*openai: mode=external (env TEST_OPENAI_BASE_URL is set), base_url=http://127.0.0.1:*/v1, api_key=**"])
-
-
-class _ModelsOnly(BaseHTTPRequestHandler):
-    """An OpenAI-compatible server someone else runs, without the fake's control API."""
-
-    def do_GET(self):
-        if self.path == "/v1/models":
-            body = b'{"object":"list","data":[{"id":"local-llm","object":"model","created":0,"owned_by":"me"}]}'
-            self.send_response(200)
-        else:
-            body = b'{"error":{"message":"not here","type":"invalid_request_error","param":null,"code":null}}'
-            self.send_response(404)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def models_only_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ModelsOnly)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
 
 
 def test_an_unscriptable_external_fake_serves_clients_and_skips_scripted_tests(project, models_only_server):
