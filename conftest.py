@@ -1,9 +1,14 @@
-"""The acceptance spec's step definitions, one module per service (the fixtures come from the plugin)."""
+"""The acceptance spec's step definitions and reports (the fixtures come from the plugin).
+
+One steps module per feature (the service ones and the cross-cutting criteria), the nested-run helpers in
+``steps.nested``; the sign-off recorder and the Allure labels from the reporting package ``narrative_fixtures.signoff``.
+"""
 
 import pytest
 
 pytest_plugins = ["steps.common", "steps.mongodb", "steps.redis", "steps.s3", "steps.openai"]
-pytest_plugins += ["reports.signoff.plugin", "steps.allure_labels", "steps.acceptance", "steps.documentation"]  # reports, sign-off
+pytest_plugins += ["steps.examples", "steps.graceful_skip", "steps.compose", "steps.documentation"]
+pytest_plugins += ["narrative_fixtures.signoff.plugin", "narrative_fixtures.signoff.allure_labels"]  # reports
 
 
 def pytest_configure(config):

@@ -5,7 +5,7 @@
 
 Each run uses a fresh pytest-randomly seed (printed, so a flake can be replayed with ``--randomly-seed=N``)
 and strict mode, so a skipped service counts as a failure. A flake is any run that does not pass every scenario.
-Writes reports/stress.json.
+Writes stress.json into the reports directory (``NARRATIVE_REPORTS_DIR``, else reports/).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from narrative_fixtures.signoff.outputs import configured_reports_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)")
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--random", type=int, default=20, help="random-order runs")
     parser.add_argument("--parallel", type=int, default=2, help="runs with -n 2")
-    parser.add_argument("--output", default=str(ROOT / "reports" / "stress.json"))
+    parser.add_argument("--output", default=str(configured_reports_dir(ROOT) / "stress.json"))
     args = parser.parse_args(argv)
     runs = []
     for index in range(args.random):

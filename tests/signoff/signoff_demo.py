@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRET_IN_URL = "url-pass-4711"
 SECRET_CONFIGURED = "conf-pass-0815"
 STORY_URL = "https://tracker.invalid/stories/9.3"  # only written into the report, never fetched
@@ -69,7 +69,7 @@ def unavailable():
 CONFTEST = '''\
 import pytest
 
-pytest_plugins = ["reports.signoff.plugin", "steps.allure_labels"]
+pytest_plugins = ["narrative_fixtures.signoff.plugin", "narrative_fixtures.signoff.allure_labels"]
 
 
 def pytest_bdd_apply_tag(tag, function):
@@ -104,6 +104,7 @@ def write_project(path: Path) -> Path:
 def demo_env() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("TEST_", "PYTEST_"))}
     env.pop("NARRATIVE_SIGNOFF_RUN", None)  # this is an outer run of its own, not nested in ours
+    env.pop("NARRATIVE_REPORTS_DIR", None)  # its reports go to its own reports/ (the tests read them there)
     env.pop("COVERAGE_PROCESS_START", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["NARRATIVE_STORY_URL"] = STORY_URL

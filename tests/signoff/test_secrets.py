@@ -23,7 +23,7 @@ from narrative_fixtures.provisioning import ProvisionContext
 from tests.conftest import repository_copy
 from tests.mongodb_support import CACHE_DIR, own_ferretdb_with_users, settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 MONGO_PASSWORD = "Mongo-Pa55-5ecret-7f3a9c"
 S3_KEY_ID = "AKIADISTINCTKEY4242"
@@ -119,7 +119,7 @@ def tree(tmp_path_factory) -> Path:
 def _run(tree: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
     # a run of its own, not nested in ours (so it writes its sign-off), seeing none of our TEST_* settings
     clean = {key: value for key, value in os.environ.items()
-             if not key.startswith(("TEST_", "PYTEST_XDIST", "NARRATIVE_SIGNOFF_RUN"))}
+             if not key.startswith(("TEST_", "PYTEST_XDIST", "NARRATIVE_SIGNOFF_RUN", "NARRATIVE_REPORTS_DIR"))}
     clean.update(env, NARRATIVE_CACHE_DIR=str(CACHE_DIR))
     return subprocess.run(
         [sys.executable, "-m", "pytest", *args], cwd=tree, env=clean, capture_output=True, text=True, timeout=600

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.signoff_demo import COUNTS, SECRET_CONFIGURED, SECRET_IN_URL, STORY_URL, run_demo, write_project
+from tests.signoff.signoff_demo import (
+    COUNTS,
+    SECRET_CONFIGURED,
+    SECRET_IN_URL,
+    STORY_URL,
+    demo_env,
+    run_demo,
+    write_project,
+)
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +115,24 @@ def test_a_nested_run_writes_no_signoff(pytester: pytest.Pytester):
     result.assert_outcomes(passed=2, failed=1, skipped=1)
     # (reports/services/ may hold the log of the Redis its @redis scenarios made the plugin prestart)
     assert not [p for p in ("run.json", "signoff.md", "signoff.html") if (pytester.path / "reports" / p).exists()]
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_the_reports_go_to_the_configured_directory(tmp_path, how):
+    """``--reports-dir`` / ``NARRATIVE_REPORTS_DIR`` (relative to the rootdir) move every report; reports/ stays empty."""
+    path = write_project(tmp_path / "project")
+    command = [
+        sys.executable, "-m", "pytest", "features", "-p", "no:randomly", "-p", "no:cacheprovider",
+        "--rootdir", str(path), "-c", str(path / "pytest.ini"),
+    ]  # fmt: skip
+    env = demo_env()
+    if how == "option":
+        command.append("--reports-dir=out/signed")
+    else:
+        env["NARRATIVE_REPORTS_DIR"] = "out/signed"
+    done = subprocess.run(command, cwd=path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]  # one scenario fails by design
+    written = path / "out" / "signed"
+    assert {"run.json", "signoff.md", "signoff.html"} <= {p.name for p in written.iterdir()}
+    assert not (path / "reports" / "run.json").exists() and not (path / "reports" / "signoff.md").exists()
+    assert str(written / "signoff.md") in done.stdout

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from reports.signoff import FAILED, NOT_VERIFIED, VERIFIED, build, verdict
-from reports.signoff.__main__ import main as signoff_main
-from reports.signoff.checklist import BY_KEY, CHECKLIST, STORY_FIXTURES, criterion_for, story_fixtures
-from reports.signoff.model import coverage_rows, mask_text, module_name, one_line
-from reports.signoff.render import render
+from narrative_fixtures.signoff import FAILED, NOT_VERIFIED, VERIFIED, build, verdict
+from narrative_fixtures.signoff.__main__ import main as signoff_main
+from narrative_fixtures.signoff.checklist import BY_KEY, CHECKLIST, STORY_FIXTURES, criterion_for, story_fixtures
+from narrative_fixtures.signoff.coverage import coverage_rows, module_name
+from narrative_fixtures.signoff.model import mask_text, one_line
+from narrative_fixtures.signoff.render import render
 
-STORY = Path(__file__).resolve().parents[1] / "docs" / "story-9.3.md"  # a copy of the story as signed off
+STORY = Path(__file__).resolve().parents[2] / "docs" / "story-9.3.md"  # a copy of the story as signed off
 
 
 @pytest.mark.parametrize(
@@ -249,7 +253,7 @@ def test_every_checklist_key_is_unique():
 
 def test_a_service_goal_counts_every_module_of_its_package():
     """A service is a package (fixtures, provider, janitor...): its goal is all of them together, not one file."""
-    from reports.signoff.model import coverage_rows, goal_rows
+    from narrative_fixtures.signoff.coverage import goal_rows
 
     def file(statements, covered, branches=0, covered_branches=0):
         return {"summary": {"num_statements": statements, "covered_lines": covered, "num_branches": branches,
@@ -268,3 +272,63 @@ def test_a_service_goal_counts_every_module_of_its_package():
         "narrative_fixtures.services.redis.fixtures": True, "narrative_fixtures.services.redis.janitor": True,
         "narrative_fixtures.services.redis_extra": False,
     }
+
+
+def test_a_service_from_another_package_gets_its_goal_row_and_the_reporting_code_is_no_fixture_module():
+    """Goal rows come from the registered services and the run's recorded ones, never from a list in the sign-off."""
+
+    def file(statements, covered):
+        return {"summary": {"num_statements": statements, "covered_lines": covered, "percent_covered": 0.0}}
+
+    run = _run()
+    run["services"] = [  # a service registered by another package
+        {"name": "echo", "status": "used", "mode": "embedded", "backend": "echo", "version": "1", "url": "tcp://127.0.0.1:1",
+         "package": "echo_service"},
+    ]
+    report = {"files": {
+        "/site-packages/narrative_fixtures/services/redis/fixtures.py": file(10, 9),
+        "/site-packages/narrative_fixtures/signoff/plugin.py": file(100, 0),  # the sign-off's own code
+    }}  # fmt: skip
+    signoff = build(run, report)
+    goals = {goal.module: goal for goal in signoff.goals}
+    assert list(goals)[:4] == [f"narrative_fixtures.services.{name}" for name in ("mongodb", "redis", "s3", "openai")]
+    assert goals["echo_service"].label == "echo fixtures" and goals["echo_service"].status == "not measured"
+    assert goals["narrative_fixtures.services.redis"].label == "Redis fixtures"
+    assert [row.module for row in signoff.coverage] == ["narrative_fixtures.services.redis.fixtures"]
+    assert signoff.coverage_total == pytest.approx(90.0)
+    markdown = render(signoff, "signoff.md.j2")
+    assert "| echo fixtures | `echo_service` | - | not measured |" in markdown
+    assert "| echo | used | embedded | echo | 1 | tcp://127.0.0.1:1 |" in markdown  # its "Services used" row
+
+
+def test_the_reports_directory_holds_generated_output_only():
+    """``rm -rf reports`` deletes no source: nothing under reports/ is tracked, and the sign-off is a package."""
+    root = Path(__file__).resolve().parents[2]
+    tracked = subprocess.run(["git", "ls-files", "reports"], cwd=root, capture_output=True, text=True, check=True)
+    assert tracked.stdout.split() == []
+    assert (root / "fixtures" / "narrative_fixtures" / "signoff" / "templates" / "signoff.md.j2").is_file()
+
+
+def test_the_sign_off_imports_without_jinja2_and_says_which_extra_renders_it(tmp_path):
+    """Jinja2 belongs to the [acceptance] extra: importing the recorder never needs it; rendering names the extra."""
+    blocker = tmp_path / "jinja2.py"
+    blocker.write_text("raise ImportError('blocked for this test')\n")
+    script = (
+        "import sys; import narrative_fixtures.signoff.plugin, narrative_fixtures.signoff.allure_labels\n"
+        "from narrative_fixtures.signoff import build, render\n"
+        "try:\n    render.render(build({}), 'signoff.md.j2')\nexcept RuntimeError as error:\n    print(error)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "the sign-off needs Jinja2: install narrative-acceptance[acceptance]"
+
+
+def test_the_command_defaults_to_the_configured_reports_directory(tmp_path, monkeypatch, capsys):
+    reports = tmp_path / "elsewhere"
+    reports.mkdir()
+    (reports / "run.json").write_text(json.dumps(_run(_record("queued", "passed"))))
+    monkeypatch.setenv("NARRATIVE_REPORTS_DIR", str(reports))
+    assert signoff_main([]) == 0
+    assert (reports / "signoff.md").is_file() and (reports / "signoff.html").is_file()
+    assert str(reports / "signoff.md") in capsys.readouterr().out

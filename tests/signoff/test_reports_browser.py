@@ -3,7 +3,7 @@
 A demo run with known counts (2 passed, 1 failed, 1 skipped) gets its sign-off and its Allure report (the
 browsable one, served over loopback HTTP, and the single-file one, opened from disk); each page must show those
 counts. When the acceptance job's own reports are present (``reports/``), they are checked against its run record.
-Screenshots go to ``reports/screenshots/``.
+Screenshots go to ``screenshots/`` of the reports directory (``NARRATIVE_REPORTS_DIR``, else ``reports/``).
 
 A page is read only once the condition that proves it rendered holds (the Allure app has drawn its totals), waited
 for with a bound meant for a loaded CI machine (180 s), not for an idle one. A page that stalls fails with what it
@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -25,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.signoff_demo import COUNTS, ROOT, run_demo
+from narrative_fixtures.signoff.outputs import configured_reports_dir
+from tests.signoff.signoff_demo import COUNTS, ROOT, run_demo
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -33,7 +35,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 ALLURE = ROOT / "node_modules" / ".bin" / "allure"
-SCREENSHOTS = ROOT / "reports" / "screenshots"
+REPORTS = configured_reports_dir(ROOT)  # the acceptance job's reports (NARRATIVE_REPORTS_DIR, else reports/)
+SCREENSHOTS = REPORTS / "screenshots"
 RENDER_TIMEOUT_MS = 180_000  # a page's own rendering on a loaded 2-core machine, not an idle one's 1-2 s
 ALLURE_TOTALS_SHOWN = r"/\bTotal\s+\d+/.test(document.body ? document.body.innerText : '')"
 
@@ -65,6 +68,7 @@ def allure_generate(results: Path, output: Path, cwd: Path) -> None:
     done = subprocess.run(
         [str(ALLURE), "generate", str(results), "--output", str(output), "--config", str(ROOT / "allurerc.mjs")],
         cwd=cwd, capture_output=True, text=True, timeout=180,
+        env={key: value for key, value in os.environ.items() if key != "NARRATIVE_REPORTS_DIR"},  # history in cwd
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
@@ -187,7 +191,7 @@ def test_each_generation_adds_the_run_to_the_history(demo, tmp_path):
 
 
 def test_the_acceptance_runs_own_reports_show_its_counts(page):
-    run_path, signoff = ROOT / "reports" / "run.json", ROOT / "reports" / "signoff.html"
+    run_path, signoff = REPORTS / "run.json", REPORTS / "signoff.html"
     if not (run_path.exists() and signoff.exists()):
         pytest.skip("no acceptance run in reports/ yet: run the acceptance job first")
     run = json.loads(run_path.read_text())
@@ -201,7 +205,7 @@ def test_the_acceptance_runs_own_reports_show_its_counts(page):
     page.goto(signoff.as_uri())
     assert signoff_counts(page) == expected
     screenshot(page, "signoff.png")
-    awesome = ROOT / "reports" / "allure-report" / "awesome"
+    awesome = REPORTS / "allure-report" / "awesome"
     if (awesome / "index.html").exists() and shutil.which("node"):
         summary = json.loads((awesome / "summary.json").read_text())
         with serve(awesome) as url:

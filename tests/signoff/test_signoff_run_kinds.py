@@ -1,6 +1,6 @@
 """One checkout, several runs: a partial or interrupted run never replaces the complete sign-off (issue 11, case 11).
 
-The demo project (``tests/signoff_demo.py``) runs in its own pytest processes: first a complete run, then runs that
+The demo project (``tests/signoff/signoff_demo.py``) runs in its own pytest processes: first a complete run, then runs that
 select part of the features, are interrupted (once, and a second time during pytest's own interrupt handling), or
 lose their xdist controller. Each must leave the complete run's ``run.json`` and ``signoff.*`` byte for byte, write
 its own record under its own name with the real exit status, and leave no ``narrative-records-*`` folder behind.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.signoff_demo import demo_env, write_project
+from tests.signoff.signoff_demo import demo_env, write_project
 
 MAIN_FILES = ("run.json", "signoff.md", "signoff.html")
 

@@ -6,7 +6,7 @@ import pytest
 
 from narrative_fixtures import config as cfg
 from narrative_fixtures import reference
-from reports.signoff.collect import plugin_fixtures
+from narrative_fixtures.signoff.collect import plugin_fixtures
 
 
 def test_rendering_twice_gives_the_same_text():

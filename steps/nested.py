@@ -1,0 +1,168 @@
+"""Nested pytest runs for the acceptance steps: environment, SDK imports kept, the service features re-run.
+
+A step that proves how a test run behaves (skips, strict failures, option handling) runs pytest inside pytest
+(``pytester``, in-process) and reads the result through the sign-off's :class:`RunRecorder` and a probe counter.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from narrative_fixtures.core.catalog import service_specs
+from narrative_fixtures.services.common import registry_of
+from narrative_fixtures.signoff.allure_labels import attach
+from narrative_fixtures.signoff.plugin import RunRecorder
+
+# The client libraries the plugin's fixtures import lazily. pytester's in-process runs drop every module first
+# imported during the nested run, so each nested run would import them again (~0.3-1 s each): import them once.
+SDK_MODULES = tuple(name for spec in service_specs().values() for name in spec.sdk_modules)
+
+
+@contextmanager
+def environment(**values: str | None):
+    """Temporarily set (or, with None, unset) environment variables for a nested pytest run."""
+    saved = {key: os.environ.get(key) for key in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def keep_sdk_imports() -> None:
+    """Import the fixtures' client libraries in this (outer) process, so nested in-process runs reuse them."""
+    for name in SDK_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # pragma: no cover - an SDK this installation lacks: its fixtures skip on their own
+            pass
+
+
+def run_nested(pytester: pytest.Pytester, test_source: str, *args: str, **env: str | None):
+    """Run a small test module in a nested pytest session (in-process) and return its RunResult."""
+    keep_sdk_imports()
+    pytester.makepyfile(test_nested=test_source)
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
+        "filterwarnings = error::RuntimeWarning\n"
+    )
+    with environment(**env):
+        return pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:cacheprovider", *args)
+
+
+# --- the service features, run again --------------------------------------------------------------------------
+
+
+class ProbeCounter:
+    """Nested-run plugin: counts how often each service is provisioned (started or probed), keeps the config."""
+
+    def __init__(self) -> None:
+        self.attempts: dict[str, int] = {}
+        self.config: pytest.Config | None = None
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.config = session.config
+        registry = registry_of(session.config)
+
+        def counted(name, factory):
+            def provider():
+                self.attempts[name] = self.attempts.get(name, 0) + 1
+                return factory()
+
+            return provider
+
+        registry.providers = {name: counted(name, factory) for name, factory in registry.providers.items()}
+
+
+@dataclass
+class NestedRun:
+    """The outcome of the service features run in a nested pytest session."""
+
+    result: pytest.RunResult
+    recorder: RunRecorder
+    probes: ProbeCounter
+    elapsed: float
+    files: list[str] = field(default_factory=list)
+
+    def scenarios(self) -> list[dict]:
+        return self.recorder.scenarios()
+
+    def service_scenarios(self) -> list[dict]:
+        """Scenarios marked with a service marker (``@redis``...)."""
+        return [s for s in self.scenarios() if set(s.get("markers") or []) & set(service_specs())]
+
+    def count(self, outcome: str) -> int:
+        return sum(s["outcome"] == outcome for s in self.scenarios())
+
+    def summary(self) -> str:
+        counts = {o: self.count(o) for o in ("passed", "failed", "error", "skipped") if self.count(o)}
+        shown = ", ".join(f"{n} {o}" for o, n in counts.items()) or "no scenarios"
+        return f"{len(self.scenarios())} scenarios ({shown}) in {self.elapsed:.2f} s"
+
+
+def service_feature_files(rootdir: Path) -> list[Path]:
+    """The feature test modules of the services the plugin has (``features/test_<service>.py``)."""
+    return [path for name in service_specs() if (path := rootdir / "features" / f"test_{name}.py").exists()]
+
+
+def run_service_features(pytester: pytest.Pytester, rootdir: Path, env: dict[str, str | None], *args: str) -> NestedRun:
+    """The service features run in-process with ``env`` set, recorded scenario by scenario, provisioning counted."""
+    files = service_feature_files(rootdir)
+    assert files, f"no service features under {rootdir / 'features'}"
+    recorder, probes = RunRecorder(), ProbeCounter()
+    keep_sdk_imports()
+    with environment(**env):
+        began = time.perf_counter()
+        result = pytester.runpytest_inprocess(
+            *map(str, files),
+            "--rootdir", str(rootdir), "-c", str(rootdir / "pyproject.toml"),
+            "-p", "no:randomly", "-p", "no:cacheprovider", "-q",
+            *args,
+            plugins=[recorder, probes],
+        )  # fmt: skip
+        elapsed = time.perf_counter() - began
+    return NestedRun(result, recorder, probes, elapsed, [str(path.relative_to(rootdir)) for path in files])
+
+
+# --- what a step reports ---------------------------------------------------------------------------------------
+
+
+def listed(items: list[str], limit: int = 5) -> str:
+    """At most ``limit`` items, then how many more: a failure message stays one readable line."""
+    shown = "; ".join(items[:limit])
+    return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+
+
+def report_figure(request: pytest.FixtureRequest, text: str) -> None:
+    """A figure a step measured: printed (captured output) and attached to the Allure step."""
+    print(text)
+    attach(request, "figure", text)
+
+
+def attach_csv(request: pytest.FixtureRequest, name: str, header: tuple[str, ...], rows) -> None:
+    """Attach rows of values as a CSV table (quotes in values become apostrophes)."""
+    lines = [",".join(header)]
+    lines += [",".join(f'"{str(value).replace(chr(34), chr(39))}"' for value in row) for row in rows]
+    attach(request, name, "\n".join(lines) + "\n", "csv")
+
+
+def attach_run(request: pytest.FixtureRequest, name: str, run: NestedRun) -> None:
+    """Attach a nested run's scenarios (outcome, feature, scenario, note) as a CSV table."""
+    rows = [(s["outcome"], s["feature"], s["scenario"], s["reason"]) for s in run.scenarios()]
+    attach_csv(request, name, ("outcome", "feature", "scenario", "note"), rows)
