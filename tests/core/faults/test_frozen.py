@@ -15,8 +15,7 @@ import pytest
 from narrative_fixtures import config as cfg
 from narrative_fixtures.errors import ServiceDied
 from narrative_fixtures.provisioning import Endpoint, ServiceRegistry, port_accepts
-
-from .conftest import closed_port
+from tests.conftest import closed_port
 
 
 class HttpServerProvider:

@@ -36,7 +36,7 @@ import pytest
 
 from narrative_fixtures.provisioning import ProvisionContext, port_accepts
 from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES, settings
-from tests.test_provisioning import pid_alive
+from tests.core.server_records import pid_alive
 
 SERVICES = ("redis", "mongodb", "s3", "openai")
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from narrative_fixtures import config as cfg
 from narrative_fixtures.provisioning import Endpoint, ServiceRegistry, port_accepts, refused
-
-from .conftest import closed_port
+from tests.conftest import closed_port
 
 
 class HttpServerProvider:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_provisioning import RECORD_PIDS, pid_alive, records
+from tests.core.server_records import RECORD_PIDS, pid_alive, records
 
 WAITS = "import time\ndef test_waits(record):\n    time.sleep(60)\n"
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.test_provisioning import RECORD_PIDS, records
+from tests.core.server_records import RECORD_PIDS, records
 
 HOLDS = """
 import os, time

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -14,33 +13,7 @@ import pytest
 
 from narrative_fixtures.errors import ServiceUnavailable
 from narrative_fixtures.provisioning import ServerProcess, free_port, port_accepts
-
-RECORD_PIDS = """
-import json, os, pytest
-from narrative_fixtures.services.common import registry_of
-
-@pytest.fixture
-def record(request, redis_service):
-    server = registry_of(request.config).owned("redis")
-    with open(os.environ["RECORD_TO"], "a") as out:
-        out.write(json.dumps({"pid": server.pid, "workdir": str(server.workdir), "port": server.port}) + "\\n")
-    return server
-"""
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie not yet reaped by its parent is not alive
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
-
-
-def records(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
+from tests.core.server_records import RECORD_PIDS, pid_alive, records
 
 
 def test_a_run_without_redis_tests_starts_no_redis(project):

@@ -1,0 +1,1 @@
+"""A server's life: lazy start, prestart, per-run logs, nothing left behind, one instance per xdist worker."""

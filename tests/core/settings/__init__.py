@@ -1,0 +1,1 @@
+"""Settings: precedence, modes, the pytest header, one usage line per bad value."""
