@@ -56,3 +56,7 @@ Feature: Redis fixtures for background job testing
 
   Scenario: What one test writes to Redis is gone before the next test starts
     Then a test that writes to Redis leaves nothing behind for the test after it
+
+  Scenario: A project adds Redis databases and servers of its own, kept apart from the story's
+    When a project adds a Redis database and a Redis server of its own with the plugin's factories
+    Then each of them starts empty for every test and keeps its keys apart from the others

@@ -9,7 +9,7 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from narrative_fixtures.services.redis import JOB_QUEUE, make_job
-from steps.common import run_nested
+from steps.nested import run_nested
 
 
 def _names(text: str) -> list[str]:
@@ -175,3 +175,37 @@ def isolation(pytester: pytest.Pytester, redis_service):
     # Two ordinary pytest-asyncio tests of "another project", run in order on this run's Redis server.
     result = run_nested(pytester, ISOLATION_TESTS, TEST_REDIS_URL=redis_service.url, TEST_REDIS_MODE="external")
     result.assert_outcomes(passed=2)
+
+
+FACTORY_CONFTEST = """
+from narrative_fixtures.services.redis import redis_client_factory, redis_server_factory
+
+redis_reports = redis_client_factory(db=3)
+redis_cache = redis_server_factory("cache")
+redis_cache_client = redis_client_factory("redis_cache")
+"""
+
+FACTORY_TESTS = """
+import pytest
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("run", [1, 2])
+async def test_each_starts_empty_and_keeps_its_own_keys(redis_client, redis_reports, redis_cache_client, run):
+    clients = (redis_client, redis_reports, redis_cache_client)
+    assert [await client.dbsize() for client in clients] == [0, 0, 0]
+    for number, client in enumerate(clients):
+        await client.set("owner", number)
+    assert [await client.get("owner") for client in clients] == ["0", "1", "2"]
+"""
+
+
+@when("a project adds a Redis database and a Redis server of its own with the plugin's factories",
+      target_fixture="factory_run")
+def factory_run(pytester: pytest.Pytester, redis_service):
+    pytester.makeconftest(FACTORY_CONFTEST)  # three lines of the project's conftest, no code copied
+    return run_nested(pytester, FACTORY_TESTS, TEST_REDIS_URL=redis_service.url, TEST_REDIS_MODE="external")
+
+
+@then("each of them starts empty for every test and keeps its keys apart from the others")
+def factory_isolation(factory_run):
+    factory_run.assert_outcomes(passed=2)
