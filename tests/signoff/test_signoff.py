@@ -282,8 +282,8 @@ def test_a_service_from_another_package_gets_its_goal_row_and_the_reporting_code
 
     run = _run()
     run["services"] = [  # a service registered by another package
-        {"name": "echo", "status": "used", "mode": "embedded", "backend": "echo", "version": "1", "url": "tcp://127.0.0.1:1",
-         "package": "echo_service"},
+        {"name": "kafka", "status": "used", "mode": "embedded", "backend": "kafka", "version": "1", "url": "kafka://127.0.0.1:1",
+         "package": "kafka_service"},
     ]
     report = {"files": {
         "/site-packages/narrative_fixtures/services/redis/fixtures.py": file(10, 9),
@@ -292,13 +292,13 @@ def test_a_service_from_another_package_gets_its_goal_row_and_the_reporting_code
     signoff = build(run, report)
     goals = {goal.module: goal for goal in signoff.goals}
     assert list(goals)[:4] == [f"narrative_fixtures.services.{name}" for name in ("mongodb", "redis", "s3", "openai")]
-    assert goals["echo_service"].label == "echo fixtures" and goals["echo_service"].status == "not measured"
+    assert goals["kafka_service"].label == "kafka fixtures" and goals["kafka_service"].status == "not measured"
     assert goals["narrative_fixtures.services.redis"].label == "Redis fixtures"
     assert [row.module for row in signoff.coverage] == ["narrative_fixtures.services.redis.fixtures"]
     assert signoff.coverage_total == pytest.approx(90.0)
     markdown = render(signoff, "signoff.md.j2")
-    assert "| echo fixtures | `echo_service` | - | not measured |" in markdown
-    assert "| echo | used | embedded | echo | 1 | tcp://127.0.0.1:1 |" in markdown  # its "Services used" row
+    assert "| kafka fixtures | `kafka_service` | - | not measured |" in markdown
+    assert "| kafka | used | embedded | kafka | 1 | kafka://127.0.0.1:1 |" in markdown  # its "Services used" row
 
 
 def test_the_reports_directory_holds_generated_output_only():

@@ -16,9 +16,9 @@ def resolve(cli=None, env=None, ini=None):
 
 def test_defaults_are_embedded_with_the_story_external_values():
     settings = resolve()
-    assert {name: service.mode for name, service in settings.services.items()} == {
-        "mongodb": "embedded", "redis": "embedded", "s3": "embedded", "openai": "embedded",
-    }
+    modes = {name: service.mode for name, service in settings.services.items()}
+    assert {"mongodb", "redis", "s3", "openai"} <= set(modes)  # the story's four; an installed fifth may follow
+    assert set(modes.values()) == {"embedded"}
     assert settings["redis"]["url"] == "redis://:test_redis_password@localhost:6380/0"
     assert settings["mongodb"]["db"] == "narrative_test"
     assert settings["s3"]["endpoint_url"] == "http://localhost:4566"
