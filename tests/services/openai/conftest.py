@@ -53,3 +53,27 @@ def models_only_server():
     yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     server.shutdown()
     server.server_close()
+
+
+KEY = "sk-test-key-for-mocking"  # the fake's fixed key, as the embedded fixtures use it
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A fake OpenAI server of this test module's own, in-process."""
+    from narrative_fixtures.services.openai.fake import FakeOpenAIServer
+
+    fake = FakeOpenAIServer().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake(server):
+    """The controller of the module's fake, emptied before and after each test."""
+    from narrative_fixtures.services.openai.fake import FakeOpenAI, LocalBackend
+
+    controller = FakeOpenAI(server.url, LocalBackend(server.state), KEY)
+    controller.reset()
+    yield controller
+    controller.reset()

@@ -35,21 +35,6 @@ def error(message: str, param: str | None = None, code: str | None = None) -> di
     return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
 
 
-@pytest.fixture(scope="module")
-def server():
-    fake = FakeOpenAIServer().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake(server) -> FakeOpenAI:
-    controller = FakeOpenAI(server.url, LocalBackend(server.state), KEY)
-    controller.reset()
-    yield controller
-    controller.reset()
-
-
 def send(server, body: bytes | None = None, headers: dict | None = None, path: str = "/v1/chat/completions",
          method: str = "POST") -> tuple[int, object]:
     """One raw request, headers exactly as given (``Content-Length`` from the body unless given); status and JSON."""

@@ -48,21 +48,6 @@ TOOLS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server():
-    fake = FakeOpenAIServer().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake(server) -> FakeOpenAI:
-    controller = FakeOpenAI(server.url, LocalBackend(server.state), KEY)
-    controller.reset()
-    yield controller
-    controller.reset()
-
-
 @pytest.fixture
 def http(server):
     with httpx.Client(base_url=server.url, headers={"authorization": f"Bearer {KEY}"}, timeout=5) as client:
