@@ -159,11 +159,14 @@ def test_the_signoff_page_shows_the_runs_counts_and_verdicts(demo, page):
     assert signoff_counts(page) == COUNTS
     verdicts = {
         row.get_attribute("data-criterion"): row.inner_text().split("\t")[2].strip()
-        for row in page.query_selector_all("#checklist tbody tr")
+        for row in page.query_selector_all("#checklist tbody tr[data-criterion]")
     }
     assert len(verdicts) == 8
     assert verdicts["redis"] == "failed" and verdicts["compose"] == "NOT verified"
+    goals = [row.inner_text().split("\t")[2].strip() for row in page.query_selector_all("#checklist tbody tr[data-goal]")]
+    assert len(goals) >= 5 and set(goals) <= {"met", "below goal", "not measured"}
     assert "0 of 8 acceptance criteria verified" in page.inner_text("#headline")
+    assert f"of {len(goals)} coverage goals met" in page.inner_text("#headline")
     assert "Traceback" not in page.inner_text("body")
     screenshot(page, "signoff-demo.png")
 

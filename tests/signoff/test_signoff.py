@@ -111,6 +111,14 @@ def _run(*scenarios, **extra):
     }
 
 
+SERVICE_MODULES = ("services/mongodb/fixtures", "services/redis/fixtures", "services/s3/fixtures", "services/openai/fixtures")
+
+
+def _file(statements, covered):
+    return {"summary": {"num_statements": statements, "covered_lines": covered, "num_branches": 0,
+                        "covered_branches": 0, "percent_covered": 100.0 * covered / statements}}  # fmt: skip
+
+
 def test_rows_follow_the_rules_per_item():
     run = _run(
         _record("queued", "passed"),
@@ -120,6 +128,7 @@ def test_rows_follow_the_rules_per_item():
         _record("docker", "skipped", feature="Docker Compose configuration for test services", task=None,
                 reason="Docker Compose is not installed here"),
     )  # fmt: skip
+    run["services"] = [{"name": "redis", "status": "used", "backend": "redis-server", "version": "7.0.15"}]
     signoff = build(run)
     verdicts = {row.criterion.key: row.verdict for row in signoff.rows}
     assert verdicts == {
@@ -142,8 +151,17 @@ def test_rows_follow_the_rules_per_item():
 
 def test_all_items_verified_only_when_all_have_passing_scenarios():
     scenarios = [_record(c.key, "passed", feature=c.text, task=None) for c in CHECKLIST]
-    assert build(_run(*scenarios)).overall == VERIFIED
-    assert build(_run(*scenarios[:-1])).overall == NOT_VERIFIED
+    on_targets = _run(*scenarios)
+    on_targets["services"] = [
+        {"name": "mongodb", "status": "used", "backend": "MongoDB", "version": "7.0.14"},
+        {"name": "redis", "status": "used", "backend": "redis-server", "version": "7.0.15"},
+        {"name": "s3", "status": "used", "backend": "LocalStack community", "version": "3.8.1"},
+        {"name": "openai", "status": "used", "backend": "narrative-fake-openai", "version": "1.0"},
+    ]
+    all_met = {"files": {f"fixtures/narrative_fixtures/{m}.py": _file(100, 90) for m in ("core/spec", *SERVICE_MODULES)}}
+    assert build(on_targets, all_met).overall == VERIFIED
+    assert build(on_targets).overall == NOT_VERIFIED  # coverage goals not measured: the checklist is not all met
+    assert build(_run(*scenarios[:-1]), all_met).overall == NOT_VERIFIED
 
 
 def test_unlinked_scenarios_are_listed_not_counted_for_any_item():
@@ -233,11 +251,13 @@ def test_the_command_rebuilds_the_reports_from_a_run_record(tmp_path, capsys):
     coverage.write_text(json.dumps({"files": {}}))
     record = _run(_record("queued", "passed"))
     record["coverage"]["path"] = str(coverage)
+    record["services"] = [{"name": "redis", "status": "used", "mode": "embedded", "backend": "redis-server",
+                           "version": "7.0.15", "url": "redis://127.0.0.1:1"}]  # fmt: skip
     (tmp_path / "run.json").write_text(json.dumps(record))
     assert signoff_main(["--run", str(tmp_path / "run.json")]) == 0
     assert "verified  Redis fixtures for background job testing" in capsys.readouterr().out
     markdown = (tmp_path / "signoff.md").read_text()
-    assert "| 2 | Redis fixtures for background job testing | **verified** | All 1 scenario passed. |" in markdown
+    assert "| 2 | Redis fixtures for background job testing | **verified** | All 1 scenario passed on redis-server 7.0.15. |" in markdown
     assert "| 1 | MongoDB fixtures with Beanie ODM integration | **NOT verified** |" in markdown
     assert (tmp_path / "signoff.html").read_text().count('data-criterion="') == len(CHECKLIST)
 
