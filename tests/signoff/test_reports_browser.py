@@ -250,5 +250,5 @@ def test_a_report_page_still_stuck_at_half_the_bound_is_reloaded_once_then_fails
     page.goto(stuck.as_uri())
     with pytest.raises(pytest.fail.Exception) as failure:
         wait_until_shown(page, "false", "the stuck totals", timeout_ms=400)
-    assert "the stuck totals not shown within 0 s (reloaded once)" in str(failure.value)
+    assert re.search(r"the stuck totals not shown within \d+ s \(reloaded once\)", str(failure.value))
     assert "Loading the report, please wait" in str(failure.value)
