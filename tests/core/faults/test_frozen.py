@@ -178,12 +178,7 @@ def test_twelve_tests_after_a_frozen_embedded_redis_fail_at_once_naming_the_serv
     project._monkeypatch.setenv("TIMINGS_TO", str(timings))
     result = project.runpytest_subprocess("-p", "no:randomly", "-rE")
     result.assert_outcomes(passed=2, errors=12)
-    per_test: dict[str, float] = {}
-    for line in timings.read_text().splitlines():
-        entry = json.loads(line)
-        if entry["when"] != "teardown":  # the last test's teardown also runs the session's finalizers
-            per_test[entry["test"]] = per_test.get(entry["test"], 0.0) + entry["took"]
-    after = [per_test[f"test_02_after[{n}]"] for n in range(12)]
+    after = _seconds_of_the_tests_after(timings)
     print(f"frozen redis: first test {after[0]:.2f} s, the 11 following {sum(after[1:]):.2f} s in all,"
           f" slowest {max(after[1:]):.3f} s")
     assert max(after[1:]) < 0.5, after
@@ -238,14 +233,20 @@ def test_twelve_tests_after_a_frozen_external_mongodb_fail_at_once_naming_the_se
         os.kill(server.pid, signal.SIGCONT)
         server.stop()
     result.assert_outcomes(passed=2, errors=12)
-    per_test: dict[str, float] = {}
-    for line in timings.read_text().splitlines():
-        entry = json.loads(line)
-        if entry["when"] != "teardown":  # the last test's teardown also runs the session's finalizers
-            per_test[entry["test"]] = per_test.get(entry["test"], 0.0) + entry["took"]
-    after = [per_test[f"test_02_after[{n}]"] for n in range(12)]
+    after = _seconds_of_the_tests_after(timings)
     print(f"frozen external mongodb: first test {after[0]:.2f} s, the 11 following {sum(after[1:]):.2f} s in all,"
           f" slowest {max(after[1:]):.3f} s")
     assert max(after[1:]) < 0.5, after
     result.stdout.fnmatch_lines([f"*mongodb at TEST_MONGODB_URI=mongodb://127.0.0.1:{server.port}/ stopped answering"
                                  " (*); the following tests fail at once"])
+
+
+def _seconds_of_the_tests_after(timings) -> list[float]:
+    """Setup + call seconds of each of the 12 tests after the freeze (the last test's teardown also runs the
+    session's finalizers, so teardowns are left out)."""
+    per_test: dict[str, float] = {}
+    for line in timings.read_text().splitlines():
+        entry = json.loads(line)
+        if entry["when"] != "teardown":
+            per_test[entry["test"]] = per_test.get(entry["test"], 0.0) + entry["took"]
+    return [per_test[f"test_02_after[{n}]"] for n in range(12)]
