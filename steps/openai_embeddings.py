@@ -1,0 +1,1 @@
+"""Steps of the OpenAI feature: embeddings scenarios (issue 14)."""

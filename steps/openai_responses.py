@@ -1,0 +1,1 @@
+"""Steps of the OpenAI feature: responses scenarios (issue 14)."""
