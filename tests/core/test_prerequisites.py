@@ -95,3 +95,16 @@ def test_an_extras_prerequisite_is_asked_only_when_the_extra_is_installed(monkey
     node = Prerequisite("Node", "x", "y", program="npx", optional_import="no_such_module_here")
     monkeypatch.setattr(prerequisites, "PLUGIN_PREREQUISITES", (node,))
     assert node not in prerequisites.declared_prerequisites()
+
+
+def test_a_pip_user_without_go_is_told_to_install_go_and_run_the_doctor(project, tmp_path):
+    """A fresh machine: no Go on PATH, no FerretDB in the cache; a MongoDB test's skip names Go and the doctor."""
+    project.makepyfile(test_uses_mongodb="def test_db(mongodb_service):\n    assert mongodb_service.url\n")
+    project._monkeypatch.setenv("PATH", _path_with(tmp_path, "apt-get"))
+    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(tmp_path / "empty-cache"))
+    result = project.runpytest_subprocess("-rs", "-p", "no:randomly", "-p", "no:cacheprovider")
+    result.assert_outcomes(skipped=1)
+    output = result.stdout.str()
+    assert "Go is not installed" in output and "apt-get install -y golang-go" in output
+    assert DOCTOR in output
+    assert ".ci/install" not in output
