@@ -1,0 +1,293 @@
+"""The fidelity guard for the embedded moto S3 server as another project meets it: its application's own boto3
+client gets a FidelityWarning (or a failure, or nothing) for what moto serves differently from S3 and LocalStack;
+the needs_s3_server marker; the one table of differences and a reproduction per row, each failing once a moto
+upgrade lifts the limit."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import hashlib
+import threading
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from narrative_fixtures.core.fidelity import USER_PROPERTY
+from narrative_fixtures.services.s3 import fidelity
+from narrative_fixtures.services.s3.fidelity import DIGESTS, TABLE
+from narrative_fixtures.services.s3.server import FAKE_CREDENTIALS, make_server
+
+ROOT = Path(__file__).resolve().parents[3]
+RACERS = 8
+
+APP_TESTS = """
+import threading
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+
+def app_storage(s3_service):
+    # the application under test makes its own client from the endpoint it is given
+    return boto3.client("s3", endpoint_url=s3_service.url, region_name=s3_service.region,
+                        aws_access_key_id=s3_service.access_key_id,
+                        aws_secret_access_key=s3_service.secret_access_key)
+
+
+def test_lock(s3_service, test_s3_bucket):
+    storage = app_storage(s3_service)
+    won = []
+
+    def take(worker):
+        try:
+            storage.put_object(Bucket=test_s3_bucket, Key="locks/job-1", Body=worker.encode(), IfNoneMatch="*")
+            won.append(worker)
+        except ClientError:
+            pass
+
+    racers = [threading.Thread(target=take, args=(f"w{n}",)) for n in range(2)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    assert won
+
+
+def test_plain(s3_service, test_s3_bucket):
+    storage = app_storage(s3_service)
+    storage.put_object(Bucket=test_s3_bucket, Key="a.txt", Body=b"a")
+    assert storage.get_object(Bucket=test_s3_bucket, Key="a.txt")["Body"].read() == b"a"
+
+
+@pytest.mark.needs_s3_server(reason="atomic conditional writes")
+def test_needs_server(s3_service):
+    pass
+"""
+
+
+@pytest.fixture
+def app_project(project):
+    project.makepyfile(test_app=APP_TESTS)
+    return project
+
+
+def findings(project: pytest.Pytester) -> dict[str, list[str]]:
+    """Each test's narrative_fidelity user properties, from the run's JUnit XML."""
+    tree = ET.parse(project.path / "junit.xml")
+    return {case.get("name"): [p.get("value") for p in case.iter("property") if p.get("name") == USER_PROPERTY]
+            for case in tree.iter("testcase")}
+
+
+def test_warn_by_default_the_apps_own_client_racing_a_conditional_write_gets_a_fidelity_warning(app_project):
+    result = app_project.runpytest_inprocess("-p", "no:randomly", "-rs", "--junitxml=junit.xml")
+    result.assert_outcomes(passed=2, skipped=1)
+    result.stdout.fnmatch_lines([
+        "*warnings summary*",
+        "*test_app.py::test_lock",
+        "*FidelityWarning: S3 fidelity: conditional create (put_object IfNoneMatch='*') on the stand-in moto S3"
+        " server *: not atomic (moto checks that the key is absent, then writes*; reproduced by"
+        " tests/services/s3/test_s3_fidelity.py::test_a_conditional_create_*); to run on LocalStack set"
+        " S3_ENDPOINT_URL*",
+    ])
+    found = findings(app_project)
+    assert [line.split(" on the stand-in")[0] for line in found["test_lock"]] == [
+        "S3 fidelity: conditional create (put_object IfNoneMatch='*')"]  # one line, whatever the racers
+    assert found["test_plain"] == [] and found["test_needs_server"] == []
+    result.stdout.fnmatch_lines([
+        "SKIPPED*needs the S3 server (atomic conditional writes): the run's is the stand-in moto S3 server *;"
+        " set S3_ENDPOINT_URL to a LocalStack",
+    ])
+
+
+def test_fail_fails_the_test_with_that_line(app_project):
+    app_project._monkeypatch.setenv("TEST_S3_FIDELITY", "fail")
+    result = app_project.runpytest_inprocess("-p", "no:randomly", "-k", "lock or plain")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*_ test_lock _*",
+        "S3 fidelity: conditional create (put_object IfNoneMatch='*') on the stand-in moto S3 server *: not atomic*",
+    ])
+    assert "FidelityWarning" not in result.stdout.str()
+
+
+def test_off_gives_nothing(app_project):
+    result = app_project.runpytest_inprocess("-p", "no:randomly", "--s3-fidelity", "off", "-k", "lock or plain",
+                                             "--junitxml=junit.xml")
+    result.assert_outcomes(passed=2)
+    assert "FidelityWarning" not in result.stdout.str()
+    assert findings(app_project) == {"test_lock": [], "test_plain": []}
+
+
+def test_a_test_that_needs_the_server_fails_on_moto_in_strict_mode(app_project):
+    result = app_project.runpytest_inprocess("-p", "no:randomly", "--require-services", "-k", "needs_server")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([
+        "*needs the S3 server (atomic conditional writes): the run's is the stand-in moto S3 server *; set"
+        " S3_ENDPOINT_URL to a LocalStack ?strict mode: --require-services?",
+    ])
+
+
+# --- the table --------------------------------------------------------------------------------------------------
+
+def _test_names(path: str) -> set[str]:
+    tree = ast.parse((ROOT / path).read_text())
+    return {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def test_every_difference_names_a_reproduction_that_exists():
+    for difference in TABLE.differences:
+        path, name = difference.reproduction.split("::")
+        assert name.split("[")[0] in _test_names(path), difference.operation
+
+
+def _request(body: bytes = b"hello", **headers: str) -> dict:
+    return {"headers": {name.lower(): value.encode() for name, value in headers.items()}, "body": body}
+
+
+class _Headers(dict):
+    def get(self, name, default=None):  # botocore's request headers ignore the case of names
+        return super().get(name.lower(), default)
+
+
+MD5_OF_HELLO = base64.b64encode(hashlib.md5(b"hello").digest()).decode()
+
+
+@pytest.mark.parametrize(("operation", "headers", "operations"), [
+    ("PutObject", {"If-None-Match": "*"}, ["conditional create (put_object IfNoneMatch='*')"]),
+    ("PutObject", {"If-Match": '"abc"'}, ["conditional overwrite (put_object IfMatch=etag)"]),
+    ("CopyObject", {"If-None-Match": "*"}, ["conditional copy (copy_object IfNoneMatch='*')"]),
+    ("CopyObject", {"x-amz-copy-source-if-match": '"abc"'}, []),  # a condition on the source: moto checks it
+    ("PutObject", {"Content-MD5": MD5_OF_HELLO}, []),
+    ("PutObject", {"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="}, ["content-md5 that does not match the body"]),
+    ("UploadPart", {"x-amz-checksum-crc32": "AAAAAA=="}, ["x-amz-checksum-crc32 that does not match the body"]),
+    ("GetObject", {"If-None-Match": "*"}, []),  # a conditional read: moto answers it as S3 does
+    ("PutObject", {}, []),
+])
+def test_the_table_recognises_each_difference_and_nothing_else(operation, headers, operations):
+    request = _request(**headers)
+    request["headers"] = _Headers(request["headers"])
+    assert [difference.operation for difference in TABLE.find(operation, request)] == operations
+
+
+# --- the reproductions (an in-process moto server, not watched) ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def moto_url():
+    server = make_server("127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def _client(url: str):
+    return boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id=FAKE_CREDENTIALS[0],
+                        aws_secret_access_key=FAKE_CREDENTIALS[1],
+                        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+
+
+@pytest.fixture
+def bucket(moto_url, request):
+    name = f"test-fidelity-{abs(hash(request.node.nodeid)) % 10**8}"
+    client = _client(moto_url)
+    client.create_bucket(Bucket=name)
+    yield client, name
+    for item in client.list_objects_v2(Bucket=name).get("Contents", []):
+        client.delete_object(Bucket=name, Key=item["Key"])
+    client.delete_bucket(Bucket=name)
+    client.close()
+
+
+@pytest.fixture
+def slow_writes(monkeypatch):
+    """Each write of moto's backend pauses first: a check held with its write would still let one racer through."""
+    from moto.s3.models import S3Backend
+
+    write = S3Backend.put_object
+
+    def paused_write(self, *args, **kwargs):
+        time.sleep(0.05)
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(S3Backend, "put_object", paused_write)
+
+
+def _race(url: str, bucket: str, **put) -> list[int]:
+    """RACERS clients send the same conditional put at once; the ones that succeeded."""
+    clients = [_client(url) for _ in range(RACERS)]
+    start, won = threading.Barrier(RACERS), []
+
+    def racer(n: int) -> None:
+        start.wait()
+        try:
+            clients[n].put_object(Bucket=bucket, Key="lock", Body=str(n).encode(), **put)
+            won.append(n)
+        except ClientError as error:
+            assert error.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict")
+
+    threads = [threading.Thread(target=racer, args=(n,)) for n in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for client in clients:
+        client.close()
+    return won
+
+
+def test_a_conditional_create_is_checked_then_written_so_two_racers_can_both_win(moto_url, bucket, slow_writes):
+    client, name = bucket
+    won = _race(moto_url, name, IfNoneMatch="*")
+    assert len(won) > 1  # S3: exactly one create-if-absent wins, the others get 412 (or 409)
+    with pytest.raises(ClientError, match="PreconditionFailed"):  # the check itself holds when nobody races
+        client.put_object(Bucket=name, Key="lock", Body=b"late", IfNoneMatch="*")
+
+
+def test_a_conditional_overwrite_is_checked_then_written_so_two_racers_can_both_win(moto_url, bucket, slow_writes):
+    client, name = bucket
+    etag = client.put_object(Bucket=name, Key="lock", Body=b"v1")["ETag"]
+    won = _race(moto_url, name, IfMatch=etag)
+    assert len(won) > 1  # S3: one update of version v1 wins; the others' etag is stale (412)
+
+
+@pytest.mark.parametrize("condition", ["IfNoneMatch='*'", "IfMatch"])
+def test_a_conditional_copy_ignores_the_condition(bucket, condition):
+    client, name = bucket
+    client.put_object(Bucket=name, Key="source", Body=b"new")
+    client.put_object(Bucket=name, Key="target", Body=b"kept")
+    put = {"IfNoneMatch": "*"} if condition.startswith("IfNoneMatch") else {"IfMatch": '"not-its-etag"'}
+    client.copy_object(Bucket=name, Key="target", CopySource={"Bucket": name, "Key": "source"}, **put)
+    assert client.get_object(Bucket=name, Key="target")["Body"].read() == b"new"  # S3: 412, target kept
+
+
+WRONG_DIGESTS = {header: base64.b64encode(bytes(len(digest(b"")))).decode() for header, digest in DIGESTS.items()}
+PUT_ARGUMENT = {"content-md5": "ContentMD5", "x-amz-checksum-sha256": "ChecksumSHA256",
+                "x-amz-checksum-sha1": "ChecksumSHA1", "x-amz-checksum-crc32": "ChecksumCRC32"}
+
+
+@pytest.mark.parametrize("header", list(DIGESTS))
+def test_a_body_that_does_not_match_its_checksum_is_stored(bucket, header):
+    client, name = bucket
+    client.put_object(Bucket=name, Key="corrupt", Body=b"hello", **{PUT_ARGUMENT[header]: WRONG_DIGESTS[header]})
+    assert client.get_object(Bucket=name, Key="corrupt")["Body"].read() == b"hello"  # S3: 400 BadDigest
+    upload = client.create_multipart_upload(Bucket=name, Key="parts")["UploadId"]
+    try:  # a part too
+        client.upload_part(Bucket=name, Key="parts", UploadId=upload, PartNumber=1, Body=b"hello",
+                           **{PUT_ARGUMENT[header]: WRONG_DIGESTS[header]})
+    finally:
+        client.abort_multipart_upload(Bucket=name, Key="parts", UploadId=upload)
+
+
+def test_the_guard_sees_a_session_made_during_the_run_and_no_unwatched_server(moto_url, bucket):
+    client, name = bucket
+    fidelity.GUARD.take()
+    client.put_object(Bucket=name, Key="lock", Body=b"x", IfNoneMatch="*")  # this server is not watched
+    assert fidelity.GUARD.take() == []
