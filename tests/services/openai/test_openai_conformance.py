@@ -11,14 +11,12 @@ import asyncio
 import json
 import threading
 import time
-import warnings
 
 import httpx
 import openai
 import pytest
 from openai.types import Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
-from pydantic import BaseModel
 
 from narrative_fixtures.services.openai.fake import (
     DEFAULT_CONTENT,
@@ -34,8 +32,8 @@ from narrative_fixtures.services.openai.fake import (
     tokens,
 )
 from narrative_fixtures.services.openai.fake.models import reply_from_dict, reply_to_dict
+from tests.services.openai.strict_models import KEY, conforms, http, sse_events, strict_client  # noqa: F401 - http: a fixture
 
-KEY = "sk-test-key-for-mocking"
 HELLO = [{"role": "user", "content": "Hello"}]
 TOOLS = [
     {
@@ -46,42 +44,6 @@ TOOLS = [
         },
     }
 ]
-
-
-@pytest.fixture
-def http(server):
-    with httpx.Client(base_url=server.url, headers={"authorization": f"Bearer {KEY}"}, timeout=5) as client:
-        yield client
-
-
-def strict_client(server, **options):
-    return openai.OpenAI(base_url=server.url, api_key=KEY, _strict_response_validation=True, **options)
-
-
-def no_leftovers(model: BaseModel, where: str = "") -> None:
-    """No field the SDK does not know, anywhere in the parsed tree."""
-    assert not model.model_extra, f"unknown fields at {where or type(model).__name__}: {model.model_extra}"
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, BaseModel):
-                no_leftovers(item, f"{where}.{name}")
-
-
-def conforms(model_type: type[BaseModel], data: dict) -> BaseModel:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        parsed = model_type.model_validate(data, strict=True)
-        no_leftovers(parsed)
-        parsed.model_dump(warnings="error")
-    return parsed
-
-
-def sse_events(raw: str) -> list[str]:
-    assert raw.endswith("data: [DONE]\n\n"), raw[-80:]
-    events = raw.split("\n\n")[:-1]
-    assert all(event.startswith("data: ") for event in events)
-    return [event[len("data: ") :] for event in events]
 
 
 # --- raw protocol, validated against the SDK's models ----------------------------------------------------------
@@ -175,8 +137,8 @@ def test_bad_requests_get_openais_errors(fake, http):
     assert http.post("/chat/completions", json={"model": "gpt-4", "messages": []}).json()["error"]["param"] == "messages"
     broken = http.post("/chat/completions", content=b"{not json", headers={"content-type": "application/json"})
     assert broken.status_code == 400 and "could not parse the JSON body" in broken.json()["error"]["message"]
-    unknown = http.post("/embeddings", json={})
-    assert unknown.status_code == 404 and unknown.json()["error"]["message"] == "Invalid URL (POST /v1/embeddings)"
+    unknown = http.post("/nothing/here", json={})
+    assert unknown.status_code == 404 and "/v1/nothing/here" in unknown.json()["error"]["message"]
     assert [entry.status for entry in fake.requests] == [400, 400, 400, 404]  # recorded, with the answer
     assert fake.pending == 0, "a rejected request consumes no scripted reply"
 
