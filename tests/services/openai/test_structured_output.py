@@ -1,0 +1,125 @@
+"""Structured output: an unscripted request gets an answer that follows the JSON schema it sent, so the SDK's
+``parse()`` works out of the box; a scripted answer that does not follow it fails the test with a clear message."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from typing import Literal, Optional
+
+import jsonschema
+import openai
+import pytest
+from openai.lib._pydantic import to_strict_json_schema
+from pydantic import BaseModel
+
+from narrative_fixtures.services.openai.fake.structured import RequestedSchema, mismatch, minimal_instance
+from tests.services.openai.strict_models import KEY, strict_client
+
+QUESTION = [{"role": "user", "content": "Which model fits the target 'value'?"}]
+
+
+class Step(BaseModel):
+    name: str
+    order: int
+
+
+class Recommendation(BaseModel):
+    model: Literal["random_forest", "linear_regression"]
+    task: str
+    confidence: float
+    steps: list[Step]
+    note: Optional[str]
+    reviewed_at: datetime.datetime
+
+
+ANSWER = {"model": "linear_regression", "task": "regression", "confidence": 0.9,
+          "steps": [{"name": "fit", "order": 1}], "note": None, "reviewed_at": "2026-01-02T03:04:05Z"}
+
+
+def test_an_unscripted_chat_parse_gets_a_valid_instance(fake, server):
+    with strict_client(server) as client:
+        parsed = client.chat.completions.parse(model="gpt-4o", messages=QUESTION, response_format=Recommendation)
+    recommendation = parsed.choices[0].message.parsed
+    assert isinstance(recommendation, Recommendation) and recommendation.model == "random_forest"
+    assert recommendation.steps == [] and recommendation.note is None
+    assert fake.problems == []
+
+
+def test_an_unscripted_responses_parse_gets_a_valid_instance(fake, server):
+    with strict_client(server) as client:
+        parsed = client.responses.parse(model="gpt-4o", input="Recommend a model", text_format=Recommendation)
+    assert isinstance(parsed.output_parsed, Recommendation)
+    assert parsed.text.format.type == "json_schema" and parsed.text.format.name == "Recommendation"
+
+
+def test_a_scripted_answer_that_matches_is_parsed_as_scripted(fake, server):
+    fake.reply_json(ANSWER, endpoint="chat").reply_json(ANSWER, endpoint="responses")
+    with strict_client(server) as client:
+        chat = client.chat.completions.parse(model="gpt-4o", messages=QUESTION, response_format=Recommendation)
+        responses = client.responses.parse(model="gpt-4o", input="Recommend", text_format=Recommendation)
+    assert chat.choices[0].message.parsed.steps == [Step(name="fit", order=1)]
+    assert responses.output_parsed.model == "linear_regression"
+
+
+@pytest.mark.parametrize("endpoint", ["chat", "responses"])
+def test_a_scripted_answer_that_does_not_match_fails_loudly_without_retries(fake, server, endpoint):
+    fake.reply_json({**ANSWER, "model": "svm"})
+    with strict_client(server) as client, pytest.raises(openai.InternalServerError) as raised:
+        if endpoint == "chat":
+            client.chat.completions.parse(model="gpt-4o", messages=QUESTION, response_format=Recommendation)
+        else:
+            client.responses.parse(model="gpt-4o", input="Recommend", text_format=Recommendation)
+    message = raised.value.body["message"]
+    assert "does not match the JSON schema 'Recommendation'" in message and "at ['model']: 'svm' is not one of" in message
+    assert fake.calls(endpoint) == 1, "the SDK must not retry a script problem"
+    [problem] = fake.problems
+    assert problem in message
+
+
+def test_text_that_is_not_json_is_named_as_such(fake, server):
+    fake.reply("random forest, I think")
+    with strict_client(server) as client, pytest.raises(openai.InternalServerError, match="it is not JSON"):
+        client.chat.completions.parse(model="gpt-4o", messages=QUESTION, response_format=Recommendation)
+
+
+def test_the_async_client_parses_too(fake, server):
+    async def run():
+        async with openai.AsyncOpenAI(base_url=server.url, api_key=KEY, _strict_response_validation=True) as client:
+            return await client.responses.parse(model="gpt-4o", input="Recommend", text_format=Recommendation)
+
+    assert isinstance(asyncio.run(run()).output_parsed, Recommendation)
+
+
+def test_tool_calls_and_plain_requests_are_left_alone(fake, server):
+    fake.reply("plain text")
+    with strict_client(server) as client:
+        assert client.responses.create(model="gpt-4o", input="Hi").output_text == "plain text"
+    assert fake.problems == []
+
+
+SCHEMAS = [
+    {"type": "object", "properties": {"a": {"type": "integer", "minimum": 3}}, "required": ["a"]},
+    {"type": "array", "items": {"type": "string", "minLength": 2}, "minItems": 2},
+    {"enum": ["x", "y"]},
+    {"const": 7},
+    {"type": ["string", "null"]},
+    {"type": "number", "exclusiveMinimum": 1, "maximum": 10},
+    {"anyOf": [{"type": "boolean"}, {"type": "string"}]},
+    {"allOf": [{"type": "object", "properties": {"a": {"type": "string", "format": "email"}}, "required": ["a"]}]},
+    {"type": "object", "properties": {"child": {"$ref": "#/$defs/Node"}}, "required": ["child"],
+     "$defs": {"Node": {"type": "object", "properties": {"next": {"anyOf": [{"$ref": "#/$defs/Node"}, {"type": "null"}]}},
+                        "required": ["next"]}}},
+    to_strict_json_schema(Recommendation),
+]
+
+
+@pytest.mark.parametrize("schema", SCHEMAS, ids=range(len(SCHEMAS)))
+def test_the_minimal_instance_is_valid(schema):
+    jsonschema.validate(minimal_instance(schema), schema)
+
+
+def test_a_mismatch_names_the_path_and_the_rule():
+    requested = RequestedSchema("Rows", {"type": "object", "properties": {"rows": {"type": "integer"}}, "required": ["rows"]})
+    assert mismatch(requested, '{"rows": 5}') is None
+    assert mismatch(requested, '{"rows": "five"}').endswith("at ['rows']: 'five' is not of type 'integer'")
