@@ -98,3 +98,5 @@ def test_errors_and_counts_travel_through_the_control_api(fake, server):
     with strict_client(server) as client:
         assert ask(client, "responses") == "This is a response from the fake OpenAI API."
     assert remote.counts == {"responses": 2} and remote.calls("responses") == 2 and remote.problems == []
+    server.state.add_problem("a scripted answer did not fit")
+    assert remote.take_problems() == ["a scripted answer did not fit"] and remote.problems == []

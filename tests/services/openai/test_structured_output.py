@@ -75,6 +75,7 @@ def test_a_scripted_answer_that_does_not_match_fails_loudly_without_retries(fake
     assert fake.calls(endpoint) == 1, "the SDK must not retry a script problem"
     [problem] = fake.problems
     assert problem in message
+    assert fake.take_problems() == [problem] and fake.problems == []
 
 
 def test_text_that_is_not_json_is_named_as_such(fake, server):
