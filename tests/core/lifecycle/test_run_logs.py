@@ -13,10 +13,14 @@ import pytest
 
 from tests.core.server_records import RECORD_PIDS, records
 
+DEFAULT_LOGS = ".pytest_cache/d/narrative-services/logs"  # another project's logs: under pytest's cache
+
 HOLDS = """
 import os, time
 
 def test_holds(record):
+    if os.environ.get("RELEASE_NOW"):  # the second run releases the first: both are alive until then
+        open(os.environ["RELEASE"], "w").close()
     while not os.path.exists(os.environ["RELEASE"]):
         time.sleep(0.05)
 """
@@ -28,7 +32,7 @@ def test_two_overlapping_runs_in_one_checkout_write_separate_logs(project):
     project.makepyfile(HOLDS)
     first_record, second_record, release = (project.path / name for name in ("a.jsonl", "b.jsonl", "release"))
     env = {**os.environ, "RECORD_TO": str(first_record), "RELEASE": str(release)}
-    first = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider"],
+    first = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:randomly"],
                              cwd=project.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
@@ -37,14 +41,14 @@ def test_two_overlapping_runs_in_one_checkout_write_separate_logs(project):
             time.sleep(0.05)
         project._monkeypatch.setenv("RECORD_TO", str(second_record))
         project._monkeypatch.setenv("RELEASE", str(release))
-        release.write_text("")  # the second run passes at once; the first is still running when it starts
-        second = project.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
+        project._monkeypatch.setenv("RELEASE_NOW", "1")  # the second run's test releases the first
+        second = project.runpytest_subprocess("-p", "no:randomly")
         second.assert_outcomes(passed=1)
         assert first.wait(timeout=30) == 0
     finally:
         if first.poll() is None:
             first.kill()
-    logs = sorted((project.path / "reports/services").glob("run-*/redis.log"))
+    logs = sorted((project.path / DEFAULT_LOGS).glob("run-*/redis.log"))
     assert len(logs) == 2, logs
     ports = {records(first_record)[0]["port"], records(second_record)[0]["port"]}
     for log in logs:
@@ -53,14 +57,14 @@ def test_two_overlapping_runs_in_one_checkout_write_separate_logs(project):
         owner = json.loads((log.parent / "owner.json").read_text())
         assert log.parent.name == f"run-{owner['run']}"
     assert {int(log.read_text().split("127.0.0.1:")[1].split()[0]) for log in logs} == ports
-    assert not (project.path / "reports/services/redis.log").exists()
+    assert not (project.path / DEFAULT_LOGS / "redis.log").exists()
 
 
 def test_the_services_used_summary_names_the_runs_log_folder(project):
     project.makepyfile("def test_uses(redis_service):\n    pass\n")
     result = project.runpytest_subprocess("-p", "no:randomly")
     result.assert_outcomes(passed=1)
-    (folder,) = (project.path / "reports/services").glob("run-*")
+    (folder,) = (project.path / DEFAULT_LOGS).glob("run-*")
     result.stdout.fnmatch_lines([f"service logs: {folder}"])
 
 
