@@ -1,0 +1,190 @@
+"""Start-up figures, side by side in one run: what "change one thing, run one test" costs.
+
+    uv run python bench/startup.py                # everything (about two minutes on a quiet 2-core machine)
+    uv run python bench/startup.py --skip-full    # without the full `pytest features` runs
+    uv run python bench/startup.py --as-is        # keep PYTHONDONTWRITEBYTECODE (every module compiled each run)
+
+Cases (each the wall time of a fresh ``python -m pytest`` process, median of ``--repeats``, taken round-robin so a
+busy moment hits every case alike):
+- one Redis scenario of the acceptance spec (``features/test_redis.py -k time_to_live``) against a bare pytest
+  running one empty test with the same plugins installed (target <= 1.5x);
+- another project's one-test file using ``redis_client`` against pytest-redis doing the same (target <= 1.2x);
+- the full ``pytest features --require-services`` wall with ``-n 0`` and ``-n 2`` (targets <= 8 s, >= 1.3x), with
+  where the time goes: worker start-up (collect-only ``-n 2`` vs ``-n 0``) and the longest scenarios.
+
+Figures, never assertions. Bytecode is written to a private ``PYTHONPYCACHEPREFIX`` (a user's machine caches .pyc;
+this environment's PYTHONDONTWRITEBYTECODE=1 alone makes every start-up compile ~180 modules, ~1 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NO_PEERS = ("-p", "no:pytest_redis", "-p", "no:pytest_mongo")  # as this project's ini: one Redis plugin at a time
+QUIET = ("-q", "-p", "no:randomly")
+PLAIN_INI = (
+    "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
+    "asyncio_default_test_loop_scope = function\n"
+)
+EMPTY_TEST = "def test_empty():\n    pass\n"
+OURS_TEST = """
+import pytest
+
+@pytest.mark.asyncio
+async def test_one(redis_client):
+    await redis_client.set("k", "v")
+    assert await redis_client.get("k") == "v"
+"""
+PEER_TEST = """
+def test_one(redisdb):
+    redisdb.set("k", "v")
+    assert redisdb.get("k") == b"v"
+"""
+DURATION_LINE = re.compile(r"^\s*(\d+\.\d+)s (setup|call|teardown)\s+(\S+)")
+
+
+def bench_env(as_is: bool, pycache: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    if not as_is:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    return env
+
+
+def project(folder: Path, files: dict[str, str], ini: str = PLAIN_INI) -> Path:
+    """Another project: an ini and its test files, outside this repository."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pytest.ini").write_text(ini)
+    for name, source in files.items():
+        (folder / name).write_text(source)
+    return folder
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
+    began = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
+    return time.perf_counter() - began, done
+
+
+def last_line(done: subprocess.CompletedProcess) -> str:
+    lines = done.stdout.strip().splitlines()
+    return lines[-1] if lines else done.stderr.strip()[-200:]
+
+
+def round_robin(cases: dict[str, tuple[list[str], Path]], env: dict[str, str], repeats: int) -> dict[str, dict]:
+    """Each case ``repeats`` times, interleaved, after one warm-up round (the .pyc cache, the page cache)."""
+    walls: dict[str, list[float]] = {name: [] for name in cases}
+    outcome: dict[str, str] = {}
+    longest: dict[str, list] = {}
+    for round_ in range(repeats + 1):
+        for name, (argv, cwd) in cases.items():
+            wall, done = timed(argv, cwd, env)
+            outcome[name] = f"exit {done.returncode}: {last_line(done)}"
+            longest[name] = longest_phases(done.stdout)
+            if round_:
+                walls[name].append(wall)
+    return {
+        name: {
+            "median_s": statistics.median(values), "min_s": min(values), "walls_s": values,
+            "outcome": outcome[name], "longest": longest[name],
+        }
+        for name, values in walls.items()
+    }
+
+
+def longest_phases(output: str) -> list[tuple[float, str]]:
+    """The test phases pytest's ``--durations`` listed, longest first (empty without that option)."""
+    found = [(float(m[1]), f"{m[2]} {m[3]}") for m in map(DURATION_LINE.match, output.splitlines()) if m]
+    return sorted(found, reverse=True)
+
+
+def pytest_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pytest", *QUIET, *args]
+
+
+def startup_cases(work: Path) -> dict[str, tuple[list[str], Path]]:
+    bare = project(work / "bare", {"test_empty.py": EMPTY_TEST})
+    ours = project(work / "ours", {"test_one.py": OURS_TEST})
+    peer = project(work / "peer", {"test_one.py": PEER_TEST})
+    return {
+        "scenario": (pytest_argv("features/test_redis.py", "-k", "time_to_live"), ROOT),
+        "bare": (pytest_argv(*NO_PEERS, "test_empty.py"), bare),
+        "ours": (pytest_argv(*NO_PEERS, "test_one.py"), ours),
+        "pytest-redis": (pytest_argv("-p", "no:narrative_fixtures", "-p", "no:pytest_mongo", "test_one.py"), peer),
+    }
+
+
+def full_cases() -> dict[str, tuple[list[str], Path]]:
+    features = ("features", "--require-services")
+    return {
+        "full -n 0": (pytest_argv(*features, "-n", "0", "--durations=12"), ROOT),
+        "full -n 2": (pytest_argv(*features, "-n", "2"), ROOT),
+        "collect -n 0": (pytest_argv(*features, "--co", "-n", "0"), ROOT),
+        "collect -n 2": (pytest_argv(*features, "--co", "-n", "2"), ROOT),
+    }
+
+
+def table(results: dict) -> str:
+    start = results["startup"]
+    lines = ["| measure | median wall (min) | ratio | target |", "|---|---|---|---|"]
+
+    def row(name: str, label: str, ratio: str = "", target: str = "") -> None:
+        figures = start.get(name) or results.get("full", {}).get(name)
+        lines.append(f"| {label} | {figures['median_s']:.2f} s ({figures['min_s']:.2f}) | {ratio} | {target} |")
+
+    row("bare", "bare pytest, one empty test, same plugins")
+    row("scenario", "one Redis scenario (features/test_redis.py -k time_to_live)",
+        f"{start['scenario']['median_s'] / start['bare']['median_s']:.2f}x bare", "<= 1.5x")
+    row("pytest-redis", "another project: one test with pytest-redis's redisdb")
+    row("ours", "another project: one test with redis_client",
+        f"{start['ours']['median_s'] / start['pytest-redis']['median_s']:.2f}x pytest-redis", "<= 1.2x")
+    full = results.get("full")
+    if full:
+        row("full -n 0", "pytest features --require-services -n 0", "", "<= 8 s")
+        row("full -n 2", "pytest features --require-services -n 2",
+            f"{full['full -n 0']['median_s'] / full['full -n 2']['median_s']:.2f}x faster than -n 0", ">= 1.3x")
+        row("collect -n 0", "collect only, -n 0")
+        row("collect -n 2", "collect only, -n 2 (worker start-up)",
+            f"+{full['collect -n 2']['median_s'] - full['collect -n 0']['median_s']:.2f} s")
+        for seconds, phase in full["full -n 0"]["longest"]:
+            lines.append(f"| longest: {phase} | {seconds:.2f} s | | |")
+    outcomes = {**start, **(full or {})}
+    lines.append("")
+    lines.extend(f"{name}: {figures['outcome']}" for name, figures in outcomes.items())
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs of each start-up case (median)")
+    parser.add_argument("--full-repeats", type=int, default=2, help="timed runs of each full `pytest features` case")
+    parser.add_argument("--skip-full", action="store_true", help="skip the full `pytest features` runs")
+    parser.add_argument("--as-is", action="store_true", help="keep PYTHONDONTWRITEBYTECODE as the environment has it")
+    parser.add_argument("--output", default=str(ROOT / "reports" / "bench-startup.json"))
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="narrative-startup-") as temp:
+        work = Path(temp)
+        env = bench_env(args.as_is, work / "pycache")
+        results: dict = {"cpus": os.cpu_count(), "load": os.getloadavg(), "bytecode_cached": not args.as_is}
+        results["startup"] = round_robin(startup_cases(work), env, args.repeats)
+        if not args.skip_full:
+            results["full"] = round_robin(full_cases(), env, args.full_repeats)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(results, indent=2))
+    print(table(results))
+    print(f"\nwritten: {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
