@@ -123,3 +123,56 @@ Feature: OpenAI API mocking fixtures
 
   Scenario: What one test scripts or records is gone before the next test starts
     Then a test that scripts the fake API leaves nothing behind for the test after it
+
+  @api:responses
+  Scenario: A question to the Responses API gets a complete answer that can be fetched again
+    Given the fake API answers with "The dataset has 5 rows and 3 columns."
+    When the backend asks the Responses API "Summarise my dataset" with the instruction "You summarise datasets."
+    Then the Responses API answers "The dataset has 5 rows and 3 columns." from model "gpt-4o-mini"
+    And the usage reports 20 input tokens, 10 output tokens and 30 in total
+    And the answer can be fetched again by its id
+
+  @api:responses
+  Scenario: A tool call on the Responses API goes through the backend's function and back
+    Given the fake API calls the tool "get_dataset_stats" for the dataset "ds-42" and the columns "value" and "category"
+    And the fake API answers with "Dataset ds-42 has 5 rows and 3 columns."
+    When the backend asks the Responses API "Describe dataset ds-42" offering the tool "get_dataset_stats" and sends back what the tool returned
+    Then the Responses API answers "Dataset ds-42 has 5 rows and 3 columns."
+    And the tool was called for the dataset "ds-42" and the fake API received its result, chained to its first answer
+
+  @api:responses
+  Scenario: A streamed Responses API answer arrives as the SDK's typed events
+    Given the fake API answers with "Revenue grew 12% in Q3, driven by the new enterprise plan."
+    When the backend streams the Responses API's answer to "How did revenue change?"
+    Then the events run from "response.created" through the text deltas to "response.completed"
+    And the text deltas reassemble into "Revenue grew 12% in Q3, driven by the new enterprise plan."
+
+  @capability:structured_output
+  Scenario Outline: A structured answer parses into the backend's own model, even when nothing was scripted
+    When the backend asks the <api> for a recommendation parsed into its own model
+    Then the recommendation is an instance of the backend's model
+    And the fake API was asked for an answer following the model's JSON schema
+
+    Examples:
+      | api                  |
+      | chat completions API |
+      | Responses API        |
+
+  @capability:structured_output
+  Scenario: A scripted structured answer that fits the backend's model arrives as scripted
+    Given the fake API answers with the recommendation "random_forest" for a "regression" task as JSON
+    When the backend asks the Responses API for a recommendation parsed into its own model
+    Then the parsed recommendation names the model "random_forest" for a "regression" task
+
+  @capability:structured_output
+  Scenario: A scripted structured answer that does not fit the backend's model fails the test, not the backend
+    Given the fake API answers with the recommendation "support_vector_machine" for a "regression" task as JSON
+    When the backend asks the Responses API for a recommendation parsed into its own model
+    Then the call fails at once, saying the scripted answer does not match the schema "Recommendation" at "model"
+
+  @api:responses
+  Scenario: A rate limit that says when to retry is retried by the SDK until the answer arrives
+    Given the fake API limits the rate of the next request and asks to retry after 10 milliseconds
+    When the backend asks the Responses API "Summarise my dataset"
+    Then the Responses API answers the fake API's standard answer
+    And the SDK asked again after the rate limit: 2 requests, answered 429 then 200
