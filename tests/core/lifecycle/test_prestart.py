@@ -79,12 +79,15 @@ def test_only_embedded_services_are_prestarted(tmp_path, monkeypatch):
     assert provider.started_in_thread == []
 
 
-def test_a_refused_port_is_known_at_once_and_anything_else_left_to_the_client():
-    port = closed_port()
-    began = time.perf_counter()
-    reason = refused(f"mongodb://admin:secret@127.0.0.1:{port},127.0.0.1:{closed_port()}/?replicaSet=rs")
+def test_a_refused_port_is_known_at_once_and_anything_else_left_to_the_client(monkeypatch):
+    from tests.bounded_waits import socket_waits
+
+    port, other = closed_port(), closed_port()
+    with socket_waits(monkeypatch) as waits:
+        reason = refused(f"mongodb://admin:secret@127.0.0.1:{port},127.0.0.1:{other}/?replicaSet=rs")
     assert reason and "refused" in reason.lower() and "secret" not in reason
-    assert time.perf_counter() - began < 1.0
+    assert waits.connects == [("127.0.0.1", port), ("127.0.0.1", other)], "one bounded attempt per host, no retry"
+    assert waits.bounded_by(0.25), waits  # refused()'s own timeout: never the client's seconds
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()

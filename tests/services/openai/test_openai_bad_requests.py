@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-import time
 import tracemalloc
 
 import httpx
@@ -247,9 +246,7 @@ def test_a_64_mb_body_answers_413_without_being_held(fake, server):
     payload = b'{"model": "gpt-4", "messages": [{"role": "user", "content": "' + b"x" * BIG + b'"}]}'
     tracemalloc.start()
     try:
-        began = time.perf_counter()
-        status, answer = send(server, payload)
-        seconds = time.perf_counter() - began
+        status, answer = send(server, payload)  # answered at all: a hang is the test's timeout, never a bound here
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -261,7 +258,6 @@ def test_a_64_mb_body_answers_413_without_being_held(fake, server):
                    "code": "request_too_large"}},
     )
     assert peak < 4 * 1024 * 1024, f"the server held {peak} bytes while refusing the body"
-    assert seconds < 5
     [entry] = fake.requests
     assert entry.status == 413 and entry.body is None and entry.body_bytes == len(payload)
     del payload

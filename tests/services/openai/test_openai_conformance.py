@@ -224,22 +224,20 @@ def test_a_reset_abandons_a_slow_answer_at_once(fake, server):
     outcome = {}
 
     def call():
-        began = time.perf_counter()
         try:
             with httpx.Client(timeout=10, headers={"authorization": f"Bearer {KEY}"}) as client:
                 client.post(server.url + "/chat/completions", json={"model": "gpt-4", "messages": HELLO})
         except httpx.HTTPError as error:
             outcome["error"] = type(error).__name__
-        outcome["seconds"] = time.perf_counter() - began
 
     caller = threading.Thread(target=call)
     caller.start()
     while not fake.requests:
         time.sleep(0.005)
     fake.reset()
-    caller.join(timeout=5)
-    assert outcome["error"] == "RemoteProtocolError"  # closed without an answer, not after 30 s
-    assert outcome["seconds"] < 5
+    caller.join()
+    # closed without an answer: a server that kept the request waiting would give the client's ReadTimeout
+    assert outcome["error"] == "RemoteProtocolError", outcome
 
 
 def test_stopping_closes_idle_connections_and_joins_the_thread():
