@@ -121,8 +121,7 @@ def test_xdist_workers_die_with_a_killed_controller_and_stop_their_servers(proje
         time.sleep(0.02)
     gone_in = time.perf_counter() - began
     print(f"-n 2, controller killed: workers and their redis-servers gone in {gone_in:.2f} s")
-    assert not any(pid_alive(pid) for pid in processes)
-    assert gone_in < 3.0
+    assert not any(pid_alive(pid) for pid in processes)  # the seconds are a figure (printed), not a bound
     # A worker that unwound removed its server's folder on its way out; one that execnet ended at once (its channel
     # closed) could not: the next start removes what a dead process left, so nothing outlives the next run.
     project.makepyfile("def test_nothing():\n    pass\n")

@@ -169,7 +169,7 @@ def test_a_server_killed_mid_run_fails_the_next_tests_clearly_and_the_rest_pass(
     setup_2 = result.stdout.str().split("ERROR at setup of test_2_needs_redis")[1].split("ERROR at setup of")[0]
     assert "During handling" not in setup_2 and "Traceback" not in setup_2, "one clear line, not a chain"
     result.stdout.fnmatch_lines(["*redis: the embedded server (pid *) stopped during the run (killed by signal 9); log: *redis.log*"])
-    assert float(result.stdout.lines[-1].split(" in ")[-1].split("s")[0]) < 30
+    assert "Timeout >" not in result.stdout.str(), "a test waited for the dead server until pytest-timeout"
 
 
 def test_a_server_that_accepts_but_never_answers_is_unavailable_quickly(project):
