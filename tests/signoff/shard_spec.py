@@ -1,0 +1,139 @@
+"""A small acceptance spec for the sharding and merging self-tests: 10 scenarios over 3 features, one on a real Redis.
+
+The Redis feature uses the plugin's ``redis_service`` (so each run starts its own embedded redis-server, or uses
+the one ``TEST_REDIS_URL`` names); the others are plain. ``FAIL_SCENARIO=<name>`` makes the scenario of that
+name fail. Every run is its own pytest process with its own reports directory (``reports_dir``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.signoff.signoff_demo import demo_env, write_project
+
+REDIS_FEATURE = """\
+@redis @task:3.2
+Feature: Redis fixtures for background job testing
+
+  Scenario: A job is queued
+    When a job "build" is pushed
+    Then the queue holds "build"
+
+  Scenario: A second job waits behind the first
+    When a job "first" is pushed
+    Then the queue holds "first"
+
+  Scenario: A job result is kept
+    When a job "result" is pushed
+    Then the queue holds "result"
+
+  Scenario: A job is retried
+    When a job "retry" is pushed
+    Then the queue holds "retry"
+"""
+
+DOCS_FEATURE = """\
+@criterion:documentation
+Feature: Comprehensive documentation
+
+  Scenario: The README names every setting
+    Then "README" is documented
+
+  Scenario: The reference lists every fixture
+    Then "reference" is documented
+
+  Scenario: The sign-off explains its verdicts
+    Then "sign-off" is documented
+"""
+
+EXAMPLES_FEATURE = """\
+@criterion:examples
+Feature: Integration test examples for each fixture type
+
+  Scenario Outline: An example for <fixture>
+    Then "<fixture>" is documented
+
+    Examples:
+      | fixture      |
+      | redis_client |
+      | s3_client    |
+      | mock_openai  |
+"""
+
+STEPS = '''\
+import os
+
+import redis
+from pytest_bdd import given, parsers, scenarios, then, when
+
+scenarios("redis_jobs.feature", "docs.feature", "examples.feature")
+
+
+def _maybe_fail(name):
+    assert os.environ.get("FAIL_SCENARIO") != name, f"{name} failed on purpose"
+
+
+@when(parsers.parse('a job "{name}" is pushed'), target_fixture="client")
+def pushed(redis_service, name):
+    client = redis.Redis.from_url(redis_service.url)
+    client.rpush("jobs", name)
+    return client
+
+
+@then(parsers.parse('the queue holds "{name}"'))
+def holds(client, name):
+    assert name.encode() in client.lrange("jobs", 0, -1)
+    _maybe_fail(name)
+
+
+@then(parsers.parse('"{topic}" is documented'))
+def documented(topic):
+    _maybe_fail(topic)
+'''
+
+SCENARIOS = 10
+
+
+def write_spec(path: Path) -> Path:
+    """The spec project (the demo's conftest and ini, these features and steps) in ``path``."""
+    write_project(path)
+    features = path / "features"
+    (features / "redis.feature").unlink()
+    (features / "test_demo.py").unlink()
+    (features / "redis_jobs.feature").write_text(REDIS_FEATURE)
+    (features / "docs.feature").write_text(DOCS_FEATURE)
+    (features / "examples.feature").write_text(EXAMPLES_FEATURE)
+    (features / "test_spec.py").write_text(STEPS)
+    return path
+
+
+def run_spec(path: Path, reports: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """``pytest features *args`` in the spec project, writing its reports into ``path / reports``."""
+    environment = demo_env()
+    environment.pop("TEST_REDIS_URL")  # embedded unless the caller names a Redis
+    environment.update(NARRATIVE_REPORTS_DIR=reports, **env)
+    command = [
+        sys.executable, "-m", "pytest", "features", *args, "-p", "no:randomly", "-p", "no:cacheprovider",
+        "-p", "no:xdist", "--rootdir", str(path), "-c", str(path / "pytest.ini"),
+    ]  # fmt: skip
+    return subprocess.run(command, cwd=path, env=environment, capture_output=True, text=True, timeout=180)
+
+
+def merge(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``python -m narrative_fixtures.signoff merge *args`` in its own process."""
+    command = [sys.executable, "-m", "narrative_fixtures.signoff", "merge", *args]
+    return subprocess.run(command, cwd=cwd, env=demo_env(), capture_output=True, text=True, timeout=180)
+
+
+def record(directory: Path) -> dict:
+    """The one run record of a reports directory."""
+    (path,) = sorted(directory.glob("run*.json"))
+    return json.loads(path.read_text())
+
+
+def outcomes(run: dict) -> dict[str, str]:
+    """nodeid -> outcome of a (plain) run record."""
+    return {scenario["nodeid"]: scenario["outcome"] for scenario in run["scenarios"]}
