@@ -1,4 +1,5 @@
-"""OpenAI figures: the fake's cold start, per-request overhead through the real SDK, and per-test fixture cost.
+"""OpenAI figures: the fake's cold start, per-request overhead through the real SDK (chat completions and the
+Responses API side by side), and per-test fixture cost.
 
     uv run python bench/openai_fake.py [--requests 200] [--rounds 5] [--tests 100]
 
@@ -78,17 +79,18 @@ def cold_start(repeats: int) -> dict:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
-async def _async_rounds(fake, requests: int, rounds: int, stream: bool = False) -> float:
+async def _async_rounds(fake, requests: int, rounds: int, api: str = "chat", stream: bool = False) -> float:
     import openai
 
     async with openai.AsyncOpenAI(base_url=fake.url, api_key=KEY) as client:
         async def one():
+            if api == "responses":
+                answer = await client.responses.create(model="gpt-4o", input="Hello", stream=stream)
+            else:
+                answer = await client.chat.completions.create(model="gpt-4", messages=HELLO, stream=stream)
             if stream:
-                answer = await client.chat.completions.create(model="gpt-4", messages=HELLO, stream=True)
                 async for _ in answer:
                     pass
-            else:
-                await client.chat.completions.create(model="gpt-4", messages=HELLO)
 
         for _ in range(10):
             await one()
@@ -132,6 +134,18 @@ def per_request(requests: int, rounds: int) -> dict:
             )
         figures["SDK AsyncOpenAI"] = asyncio.run(_async_rounds(fake, requests, rounds))
         figures["SDK AsyncOpenAI, streamed (9 chunks + [DONE])"] = asyncio.run(_async_rounds(fake, requests, rounds, stream=True))
+        with httpx.Client(base_url=fake.url, headers={"authorization": f"Bearer {KEY}"}) as raw:
+            figures["Responses: raw HTTP (httpx, keep-alive)"] = _sync_rounds(
+                lambda: raw.post("/responses", json={"model": "gpt-4o", "input": "Hello"}), requests, rounds
+            )
+        with openai.OpenAI(base_url=fake.url, api_key=KEY) as client:
+            figures["Responses: SDK OpenAI (sync)"] = _sync_rounds(
+                lambda: client.responses.create(model="gpt-4o", input="Hello"), requests, rounds
+            )
+        figures["Responses: SDK AsyncOpenAI"] = asyncio.run(_async_rounds(fake, requests, rounds, "responses"))
+        figures["Responses: SDK AsyncOpenAI, streamed (17 events)"] = asyncio.run(
+            _async_rounds(fake, requests, rounds, "responses", stream=True)
+        )
     finally:
         began = time.perf_counter()
         fake.stop()
