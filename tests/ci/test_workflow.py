@@ -109,3 +109,35 @@ def test_a_drifted_copy_of_the_compose_file_is_reported_too(tmp_path):
     assert "job external: TEST_REDIS_URL (port) differs from redis-test's published port" in problems
     assert "localstack: AWS_ACCESS_KEY_ID differs from the compose file's" in problems
     assert "job external: AWS_ACCESS_KEY_ID differs from localstack's AWS_ACCESS_KEY_ID" in problems
+
+
+def _steps_using(job: dict, action: str) -> list[dict]:
+    return [step for step in job.get("steps") or [] if str(step.get("uses", "")).startswith(action + "@")]
+
+
+def test_the_merge_takes_the_reports_of_every_run_it_waits_for():
+    import fnmatch
+
+    jobs = load(WORKFLOW)["jobs"]
+    [(merge_name, merge)] = [(name, job) for name, job in jobs.items()
+                             if any(".ci/merge-job" in str(step.get("run", "")) for step in job["steps"])]
+    [download] = _steps_using(merge, "actions/download-artifact")
+    pattern = download["with"]["pattern"]
+    merged = {name for name, job in jobs.items() for step in _steps_using(job, "actions/upload-artifact")
+              if fnmatch.fnmatch(step["with"]["name"].split("$")[0] + "x", pattern)}
+    assert merged == {"embedded", "external"}, f"{merge_name} merges the reports of {sorted(merged)}"
+    assert set(merge["needs"]) == merged and merge["if"] == "${{ !cancelled() }}", "a failed run is merged too"
+    for name in merged:
+        for step in _steps_using(jobs[name], "actions/upload-artifact"):
+            assert step["if"] == "always()" and step["with"]["include-hidden-files"] == "true", f"{name}: .coverage"
+
+
+def test_each_cache_is_restored_from_the_path_it_is_saved_under():
+    """actions/cache finds an entry only under the paths it was saved with: a restore elsewhere always misses."""
+    jobs = load(WORKFLOW)["jobs"]
+    saved = {step["with"]["key"].split("${{")[0]: step["with"]["path"]
+             for job in jobs.values() for step in _steps_using(job, "actions/cache/save")}
+    restored = {step["with"]["key"].split("${{")[0]: step["with"]["path"]
+                for job in jobs.values() for step in _steps_using(job, "actions/cache/restore")}
+    assert set(saved) == set(restored) == {"allure-history-", "test-durations-"}
+    assert restored == saved
