@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from narrative_fixtures.core.fidelity import USER_PROPERTY
 from narrative_fixtures.services.s3 import fidelity
-from narrative_fixtures.services.s3.fidelity import DIGESTS, TABLE
+from narrative_fixtures.services.s3.fidelity import ARGUMENTS, DIGESTS, TABLE
 from narrative_fixtures.services.s3.server import FAKE_CREDENTIALS, make_server
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -165,8 +165,8 @@ MD5_OF_HELLO = base64.b64encode(hashlib.md5(b"hello").digest()).decode()
     ("CopyObject", {"If-None-Match": "*"}, ["conditional copy (copy_object IfNoneMatch='*')"]),
     ("CopyObject", {"x-amz-copy-source-if-match": '"abc"'}, []),  # a condition on the source: moto checks it
     ("PutObject", {"Content-MD5": MD5_OF_HELLO}, []),
-    ("PutObject", {"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="}, ["content-md5 that does not match the body"]),
-    ("UploadPart", {"x-amz-checksum-crc32": "AAAAAA=="}, ["x-amz-checksum-crc32 that does not match the body"]),
+    ("PutObject", {"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="}, ["ContentMD5 that does not match the body"]),
+    ("UploadPart", {"x-amz-checksum-crc32": "AAAAAA=="}, ["ChecksumCRC32 that does not match the body"]),
     ("GetObject", {"If-None-Match": "*"}, []),  # a conditional read: moto answers it as S3 does
     ("PutObject", {}, []),
 ])
@@ -269,19 +269,17 @@ def test_a_conditional_copy_ignores_the_condition(bucket, condition):
 
 
 WRONG_DIGESTS = {header: base64.b64encode(bytes(len(digest(b"")))).decode() for header, digest in DIGESTS.items()}
-PUT_ARGUMENT = {"content-md5": "ContentMD5", "x-amz-checksum-sha256": "ChecksumSHA256",
-                "x-amz-checksum-sha1": "ChecksumSHA1", "x-amz-checksum-crc32": "ChecksumCRC32"}
 
 
 @pytest.mark.parametrize("header", list(DIGESTS))
 def test_a_body_that_does_not_match_its_checksum_is_stored(bucket, header):
     client, name = bucket
-    client.put_object(Bucket=name, Key="corrupt", Body=b"hello", **{PUT_ARGUMENT[header]: WRONG_DIGESTS[header]})
+    client.put_object(Bucket=name, Key="corrupt", Body=b"hello", **{ARGUMENTS[header]: WRONG_DIGESTS[header]})
     assert client.get_object(Bucket=name, Key="corrupt")["Body"].read() == b"hello"  # S3: 400 BadDigest
     upload = client.create_multipart_upload(Bucket=name, Key="parts")["UploadId"]
     try:  # a part too
         client.upload_part(Bucket=name, Key="parts", UploadId=upload, PartNumber=1, Body=b"hello",
-                           **{PUT_ARGUMENT[header]: WRONG_DIGESTS[header]})
+                           **{ARGUMENTS[header]: WRONG_DIGESTS[header]})
     finally:
         client.abort_multipart_upload(Bucket=name, Key="parts", UploadId=upload)
 
@@ -291,3 +289,13 @@ def test_the_guard_sees_a_session_made_during_the_run_and_no_unwatched_server(mo
     fidelity.GUARD.take()
     client.put_object(Bucket=name, Key="lock", Body=b"x", IfNoneMatch="*")  # this server is not watched
     assert fidelity.GUARD.take() == []
+
+
+def test_docs_stand_ins_holds_both_tables_as_they_are_in_code():
+    from narrative_fixtures.core.stand_in_docs import with_tables
+
+    text = (ROOT / "docs" / "stand-ins.md").read_text()
+    for service in ("mongodb", "s3"):
+        assert f"<!-- fidelity-table:{service}:begin" in text and f"<!-- fidelity-table:{service}:end -->" in text
+    assert with_tables(text) == text, "out of date: run uv run python -m narrative_fixtures.core.stand_in_docs"
+    assert TABLE.markdown() in text
