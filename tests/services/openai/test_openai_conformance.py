@@ -114,7 +114,9 @@ def test_bad_requests_get_openais_errors(fake, http):
     assert broken.status_code == 400 and "could not parse the JSON body" in broken.json()["error"]["message"]
     unknown = http.post("/nothing/here", json={})
     assert unknown.status_code == 404 and "/v1/nothing/here" in unknown.json()["error"]["message"]
-    assert [entry.status for entry in fake.requests] == [400, 400, 400, 404]  # recorded, with the answer
+    upload = http.post("/files", content=b"--boundary", headers={"content-type": "multipart/form-data"})
+    assert upload.status_code == 404, "an unserved route is unserved whatever its body"
+    assert [entry.status for entry in fake.requests] == [400, 400, 400, 404, 404]  # recorded, with the answer
     assert fake.pending == 0, "a rejected request consumes no scripted reply"
 
 
