@@ -124,3 +124,22 @@ def test_a_mismatch_names_the_path_and_the_rule():
     requested = RequestedSchema("Rows", {"type": "object", "properties": {"rows": {"type": "integer"}}, "required": ["rows"]})
     assert mismatch(requested, '{"rows": 5}') is None
     assert mismatch(requested, '{"rows": "five"}').endswith("at ['rows']: 'five' is not of type 'integer'")
+
+
+@pytest.mark.parametrize(
+    ("response_format", "param"),
+    [({"type": "json_schema"}, "response_format.json_schema"),
+     ({"type": "json_schema", "json_schema": {"schema": {}}}, "response_format.json_schema.name")],
+)
+def test_a_chat_schema_request_without_its_schema_is_refused(fake, server, response_format, param):
+    with strict_client(server, max_retries=0) as client, pytest.raises(openai.BadRequestError) as raised:
+        client.chat.completions.create(model="gpt-4o", messages=QUESTION, response_format=response_format)
+    assert raised.value.body["param"] == param
+
+
+def test_a_streamed_chat_parse_gets_a_valid_instance(fake, server):
+    with strict_client(server) as client, client.chat.completions.stream(
+        model="gpt-4o", messages=QUESTION, response_format=Recommendation
+    ) as stream:
+        final = stream.get_final_completion()
+    assert isinstance(final.choices[0].message.parsed, Recommendation)
