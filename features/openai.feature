@@ -176,3 +176,29 @@ Feature: OpenAI API mocking fixtures
     When the backend asks the Responses API "Summarise my dataset"
     Then the Responses API answers the fake API's standard answer
     And the SDK asked again after the rate limit: 2 requests, answered 429 then 200
+
+  @api:embeddings
+  Scenario: Texts the backend embeds get vectors it can compare, the same text always the same vector
+    When the backend embeds "Sales rose in Q3", "Sales rose in Q3" and "Churn fell in May" with model "text-embedding-3-small"
+    Then each text gets a vector of 1536 numbers of length 1
+    And the same text gets the same vector and different texts get different vectors
+    And the usage reports 13 tokens for the 3 texts, all received in one request
+
+  @api:embeddings
+  Scenario Outline: Each embedding model gives vectors of its own size, or of the size the backend asks for
+    When the backend embeds "Revenue by region" with model "<model>" <size>
+    Then each text gets a vector of <numbers> numbers of length 1
+
+    Examples:
+      | model                  | size                     | numbers |
+      | text-embedding-3-small | at its standard size     | 1536    |
+      | text-embedding-3-large | at its standard size     | 3072    |
+      | text-embedding-ada-002 | at its standard size     | 1536    |
+      | text-embedding-3-large | shortened to 256 numbers | 256     |
+
+  @api:unserved
+  Scenario: A part of the OpenAI API the fake does not serve says so plainly, not like a wrong address
+    When the backend uploads a file to the OpenAI API
+    Then the call fails with the SDK's NotFoundError
+    And the error says the fake OpenAI API does not serve "POST /v1/files" and lists "POST /v1/embeddings" among what it serves
+    And the fake API recorded the upload with its answer 404
