@@ -84,8 +84,12 @@ WORKFLOW_EDITS = {
                           "AWS_SECRET_ACCESS_KEY differs from localstack's AWS_SECRET_ACCESS_KEY"),
     "localstack port": ('- "4566:4566"', '- "4567:4566"', "localstack: ports [(4567, 4566)] differ"),
     "misspelt variable": ("TEST_REDIS_URL:", "TEST_REDIS_URI:", "TEST_REDIS_URI is not a setting of the plugin"),
-    "redis not started": ("up -d --wait redis-test", "up -d --wait",
-                          "compose service redis-test is neither a service container nor started"),
+    "redis password applied": ("CONFIG SET requirepass test_redis_password", "CONFIG SET requirepass changed",
+                               "redis-test: requirepass differs from the compose command's --requirepass"),
+    "redis option not applied": (" appendonly yes", "", "redis-test: the compose command's --appendonly is not applied"),
+    "redis port": ('- "6380:6379"', '- "6379:6379"', "redis-test: ports [(6379, 6379)] differ"),
+    "redis container": ("      redis-test:\n        image: redis:7-alpine", "      redis:\n        image: redis:7-alpine",
+                        "compose service redis-test has no service container"),
 }
 
 

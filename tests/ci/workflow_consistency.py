@@ -1,9 +1,10 @@
 """Does the CI workflow reach the same test services as ``docker-compose.test.yml`` and the plugin's settings?
 
 :func:`drifts` compares the two parsed files (PyYAML) and returns one line per disagreement: a service container's
-image, ports or environment; a compose service the workflow never starts; an environment variable the plugin does
-not read; a URL, credential or port of the external job that is not the compose file's, or not the plugin's
-default. Lines name the variable, never a credential's value.
+image, ports or environment; a compose service without its container; a compose ``command``'s options not applied
+to the container (a service container takes no command: the workflow applies them with ``CONFIG SET``); an
+environment variable the plugin does not read; a URL, credential or port of the external job that is not the
+compose file's, or not the plugin's default. Lines name the variable, never a credential's value.
 """
 
 from __future__ import annotations
@@ -68,15 +69,23 @@ def compose_command(service: dict) -> list[str]:
     return shlex.split(command) if isinstance(command, str) else [str(word) for word in command]
 
 
-def started_from_compose(steps: list[dict]) -> set[str]:
-    """The compose services a job's steps start from the compose file (``docker compose -f <file> up ... NAME``)."""
-    names: set[str] = set()
+def command_options(service: dict) -> dict[str, str]:
+    """A compose ``command``'s ``--name value`` options (``redis-server --requirepass x``: {requirepass: x})."""
+    words = compose_command(service)
+    return {word[2:]: value for word, value in zip(words, words[1:]) if word.startswith("--")}
+
+
+def applied_config(steps: list[dict]) -> dict[str, dict[str, str]]:
+    """Per service container, what the job's steps set with ``docker exec <its id> redis-cli CONFIG SET k v ...``."""
+    applied: dict[str, dict[str, str]] = {}
     for step in steps:
-        for line in str(step.get("run") or "").splitlines():
-            words = shlex.split(line)
-            if words[:2] == ["docker", "compose"] and "up" in words and COMPOSE.name in words:
-                names.update(word for word in words[words.index("up") + 1:] if not word.startswith("-"))
-    return names
+        run = " ".join(str(step.get("run") or "").split())
+        container = re.search(r"job\.services\.([\w-]+)\.id", run)
+        if container is None or "CONFIG SET" not in run:
+            continue
+        words = shlex.split(run.split("CONFIG SET", 1)[1])
+        applied.setdefault(container.group(1), {}).update(zip(words[::2], words[1::2]))
+    return applied
 
 
 def drifts(workflow: dict, compose: dict) -> list[str]:
@@ -99,14 +108,17 @@ def drifts(workflow: dict, compose: dict) -> list[str]:
 def _service_containers(job_name: str, job: dict, services: dict) -> list[str]:
     problems = []
     containers = job["services"]
-    from_compose = started_from_compose(job.get("steps") or [])
+    applied = applied_config(job.get("steps") or [])
     for name, service in services.items():
-        if name in from_compose:
-            continue  # started from the compose file itself: its image, ports and command by construction
         container = containers.get(name)
         if container is None:
-            problems.append(f"job {job_name}: compose service {name} is neither a service container nor started")
+            problems.append(f"job {job_name}: compose service {name} has no service container")
             continue
+        for option, value in command_options(service).items():
+            if option not in applied.get(name, {}):
+                problems.append(f"{name}: the compose command's --{option} is not applied (CONFIG SET)")
+            elif applied[name][option] != value:
+                problems.append(f"{name}: {option} differs from the compose command's --{option}")
         if str(container.get("image")) != str(service.get("image")):
             problems.append(f"{name}: image {container.get('image')} differs from the compose file's {service.get('image')}")
         if port_pairs(container.get("ports")) != port_pairs(service.get("ports")):
