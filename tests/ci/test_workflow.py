@@ -86,9 +86,11 @@ WORKFLOW_EDITS = {
     "misspelt variable": ("TEST_REDIS_URL:", "TEST_REDIS_URI:", "TEST_REDIS_URI is not a setting of the plugin"),
     "redis password applied": ("CONFIG SET requirepass test_redis_password", "CONFIG SET requirepass changed",
                                "redis-test: requirepass differs from the compose command's --requirepass"),
-    "redis option not applied": (" appendonly yes", "", "redis-test: the compose command's --appendonly is not applied"),
+    "redis option not applied": (" appendonly yes", "",
+                                 "redis-test: the compose command's --appendonly is not applied"),
     "redis port": ('- "6380:6379"', '- "6379:6379"', "redis-test: ports [(6379, 6379)] differ"),
-    "redis container": ("      redis-test:\n        image: redis:7-alpine", "      redis:\n        image: redis:7-alpine",
+    "redis container": ("      redis-test:\n        image: redis:7-alpine",
+                        "      redis:\n        image: redis:7-alpine",
                         "compose service redis-test has no service container"),
 }
 

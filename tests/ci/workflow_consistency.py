@@ -120,7 +120,9 @@ def _service_containers(job_name: str, job: dict, services: dict) -> list[str]:
             elif applied[name][option] != value:
                 problems.append(f"{name}: {option} differs from the compose command's --{option}")
         if str(container.get("image")) != str(service.get("image")):
-            problems.append(f"{name}: image {container.get('image')} differs from the compose file's {service.get('image')}")
+            problems.append(
+                f"{name}: image {container.get('image')} differs from the compose file's {service.get('image')}"
+            )
         if port_pairs(container.get("ports")) != port_pairs(service.get("ports")):
             problems.append(
                 f"{name}: ports {sorted(port_pairs(container.get('ports')))} differ from the compose file's"
@@ -144,8 +146,7 @@ def _external_settings(job_name: str, env: dict[str, str], services: dict, known
             problems.append(f"job {job_name}: {variable} is not external")
     mongo, redis, localstack = services["mongodb-test"], services["redis-test"], services["localstack"]
     mongo_env, localstack_env = environment(mongo.get("environment")), environment(localstack.get("environment"))
-    redis_command = compose_command(redis)
-    redis_password = redis_command[redis_command.index("--requirepass") + 1] if "--requirepass" in redis_command else None
+    redis_password = command_options(redis).get("requirepass")
     expected = {  # variable -> (URL part or None for the whole value, what it must equal, named as)
         "TEST_MONGODB_URI": [("username", mongo_env.get("MONGO_INITDB_ROOT_USERNAME"), "MONGO_INITDB_ROOT_USERNAME"),
                              ("password", mongo_env.get("MONGO_INITDB_ROOT_PASSWORD"), "MONGO_INITDB_ROOT_PASSWORD"),
@@ -165,7 +166,8 @@ def _external_settings(job_name: str, env: dict[str, str], services: dict, known
         for part, wanted, named in checks:
             actual = value if part is None else getattr(urlsplit(value), part)
             if actual != wanted:
-                problems.append(f"job {job_name}: {variable}" + (f" ({part})" if part else "") + f" differs from {named}")
+                which = f"{variable} ({part})" if part else variable
+                problems.append(f"job {job_name}: {which} differs from {named}")
         if any(part for part, _wanted, _named in checks) and urlsplit(value).hostname not in LOOPBACK_NAMES:
             problems.append(f"job {job_name}: {variable} is not on loopback (the cleaning rules would refuse it)")
         if known.get(variable) is not None and value != known[variable]:
