@@ -24,7 +24,6 @@ from narrative_fixtures.services.openai.fake import (
     ErrorReply,
     FakeOpenAI,
     FakeOpenAIServer,
-    LocalBackend,
     RemoteBackend,
     SlowReply,
     ToolCall,

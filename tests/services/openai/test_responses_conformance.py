@@ -149,3 +149,14 @@ def test_bad_requests_get_openais_400(fake, server, body, param):
         client.post("/responses", cast_to=Response, body=body)
     assert raised.value.body["param"] == param
     assert fake.pending == 0 and fake.requests[-1].status == 400
+
+
+def test_a_truncated_answer_is_served_incomplete(fake, server):
+    fake.reply("The dataset has", finish_reason="length").reply("The dataset has", finish_reason="length")
+    with strict_client(server) as client:
+        response = client.responses.create(model="gpt-4o", input="Hello", max_output_tokens=16)
+        with client.responses.stream(model="gpt-4o", input="Hello") as stream:
+            last = [event.type for event in stream][-1]
+    assert response.status == "incomplete" and response.incomplete_details.reason == "max_output_tokens"
+    assert response.output_text == "The dataset has" and response.max_output_tokens == 16
+    assert last == "response.incomplete"
