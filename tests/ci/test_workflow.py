@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,21 @@ def test_each_cache_is_restored_from_the_path_it_is_saved_under():
                 for job in jobs.values() for step in _steps_using(job, "actions/cache/restore")}
     assert set(saved) == set(restored) == {"allure-history-", "test-durations-"}
     assert restored == saved
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["skipped", "failed-under-require-services"])
+def test_a_missing_actionlint_is_skipped_or_in_strict_mode_failed(tmp_path, strict):
+    """Run as CI runs it (.ci/run is strict): without the binary the check fails, naming the script that builds it."""
+    env = {**os.environ, "NARRATIVE_CACHE_DIR": str(tmp_path / "cache"), "NARRATIVE_REPORTS_DIR": str(tmp_path),
+           "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin"}
+    env.pop("TEST_REQUIRE_SERVICES", None)
+    test = f"{Path(__file__).relative_to(ROOT)}::test_actionlint_accepts_the_workflow"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", test, "-p", "no:randomly", "-p", "no:cacheprovider", "-rs", "-q",
+         *(["--require-services"] if strict else [])],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == (1 if strict else 0), done.stdout[-2000:]
+    assert ("1 error" if strict else "1 skipped") in done.stdout
+    assert f"actionlint is not built at {tmp_path}/cache/actionlint/{ACTIONLINT_VERSION}/actionlint: run bash" \
+           " .ci/build-actionlint" in done.stdout.replace("\n", "")
