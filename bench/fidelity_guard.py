@@ -24,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -40,7 +39,8 @@ COMMANDS = [
     ("find", {"find": "user_data", "filter": {"user_id": "u1"}, "limit": 1}),
     ("insert", {"insert": "batch_jobs", "documents": [{"job_type": "training", "status": "pending"}]}),
     ("update", {"update": "batch_jobs", "updates": [{"q": {"_id": 1}, "u": {"$set": {"status": "done"}}}]}),
-    ("aggregate", {"aggregate": "user_data", "pipeline": [{"$match": {}}, {"$group": {"_id": "$c", "n": {"$sum": 1}}}]}),
+    ("aggregate", {"aggregate": "user_data",
+                   "pipeline": [{"$match": {}}, {"$group": {"_id": "$c", "n": {"$sum": 1}}}]}),
     ("findAndModify", {"findAndModify": "batch_jobs", "query": {"_id": 1}, "update": {"$set": {"a": 1}}}),
     ("delete", {"delete": "user_data", "deletes": [{"q": {}, "limit": 0}]}),
 ]

@@ -4,19 +4,13 @@ that need the real server; the one table of differences and its reproductions.""
 
 from __future__ import annotations
 
-import ast
-import xml.etree.ElementTree as ET
-from pathlib import Path
-
 import pymongo
 import pytest
 from pymongo.errors import OperationFailure
 
-from narrative_fixtures.core.fidelity import USER_PROPERTY as USER_PROPERTY_KEY
 from narrative_fixtures.services.mongodb.fidelity import TABLE
+from tests import fidelity_support as checks
 from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES, own_ferretdb
-
-ROOT = Path(__file__).resolve().parents[3]
 
 APP_TESTS = """
 import pytest
@@ -83,13 +77,6 @@ def app_project(project):
     return project
 
 
-def findings(project: pytest.Pytester) -> dict[str, list[str]]:
-    """Each test's narrative_fidelity user properties, from the run's JUnit XML."""
-    tree = ET.parse(project.path / "junit.xml")
-    return {case.get("name"): [p.get("value") for p in case.iter("property") if p.get("name") == USER_PROPERTY_KEY]
-            for case in tree.iter("testcase")}
-
-
 def test_warn_by_default_the_apps_own_client_gets_a_fidelity_warning_per_operation(app_project):
     result = app_project.runpytest_inprocess("-p", "no:randomly", "-rs", "--junitxml=junit.xml")
     result.assert_outcomes(passed=3, failed=1, skipped=1)
@@ -101,15 +88,15 @@ def test_warn_by_default_the_apps_own_client_gets_a_fidelity_warning_per_operati
         " tests/services/mongodb/test_mongodb_ferretdb_limits.py::test_only_the_first_accumulator_*); to run on"
         " MongoDB 7 set TEST_MONGODB_URI*",
     ])
-    found = findings(app_project)
-    assert [line.split(" on the stand-in")[0] for line in found["test_report"]] == [
+    found = checks.findings(app_project)
+    assert checks.operations(found["test_report"]) == [
         "MongoDB fidelity: $group with several accumulators"]
-    assert [line.split(" on the stand-in")[0] for line in found["test_claim"]] == [
+    assert checks.operations(found["test_claim"]) == [
         "MongoDB fidelity: findAndModify (find_one_and_update)"]
     assert "not atomic" in found["test_claim"][0]
     assert found["test_plain"] == [] and found["test_needs_server"] == []
     # FerretDB's own error is kept, with the same one-line explanation beside it
-    assert [line.split(" on the stand-in")[0] for line in found["test_links"]] == ["MongoDB fidelity: $lookup"]
+    assert checks.operations(found["test_links"]) == ["MongoDB fidelity: $lookup"]
     result.stdout.fnmatch_lines([
         "*OperationFailure*`aggregate` stage \"$lookup\" is not implemented yet*",
         "*narrative fidelity*",
@@ -122,34 +109,25 @@ def test_warn_by_default_the_apps_own_client_gets_a_fidelity_warning_per_operati
 
 
 def test_fail_fails_the_test_with_that_line(app_project):
-    app_project._monkeypatch.setenv("TEST_MONGODB_FIDELITY", "fail")
-    result = app_project.runpytest_inprocess("-p", "no:randomly", "-k", "report or claim or plain")
-    result.assert_outcomes(passed=1, failed=2)
-    result.stdout.fnmatch_lines([
+    checks.assert_fail_mode_fails_with_the_lines(app_project, "TEST_MONGODB_FIDELITY", "report or claim or plain",
+                                                 passed=1, failed=2, lines=[
         "*_ test_report _*",
         "MongoDB fidelity: $group with several accumulators on the stand-in FerretDB 1.24.2: wrong result (*",
         "*_ test_claim _*",
         "MongoDB fidelity: findAndModify (find_one_and_update) on the stand-in FerretDB 1.24.2: not atomic (*",
         "*narrative services used*",
     ])
-    assert "FidelityWarning" not in result.stdout.str()
 
 
 def test_off_gives_nothing(app_project):
-    result = app_project.runpytest_inprocess("-p", "no:randomly", "--mongodb-fidelity", "off", "-k", "report or claim",
-                                             "--junitxml=junit.xml")
-    result.assert_outcomes(passed=2)
-    assert "FidelityWarning" not in result.stdout.str()
-    assert findings(app_project) == {"test_report": [], "test_claim": []}
+    checks.assert_off_gives_nothing(app_project, "--mongodb-fidelity", "report or claim",
+                                    ["test_report", "test_claim"])
 
 
 def test_a_test_that_needs_the_server_fails_on_the_stand_in_in_strict_mode(app_project):
-    result = app_project.runpytest_inprocess("-p", "no:randomly", "--require-services", "-k", "needs_server")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines([
-        "*needs the MongoDB server (atomic job claims): the run's is the stand-in FerretDB 1.24.2; set"
-        " TEST_MONGODB_URI to a MongoDB 7 ?strict mode: --require-services?",
-    ])
+    checks.assert_marked_test_fails_in_strict_mode(
+        app_project, "needs the MongoDB server (atomic job claims): the run's is the stand-in FerretDB 1.24.2; set"
+        " TEST_MONGODB_URI to a MongoDB 7")
 
 
 def test_a_value_that_is_no_mode_is_refused_naming_the_setting(app_project):
@@ -161,15 +139,8 @@ def test_a_value_that_is_no_mode_is_refused_naming_the_setting(app_project):
 
 # --- the table --------------------------------------------------------------------------------------------------
 
-def _test_names(path: str) -> set[str]:
-    tree = ast.parse((ROOT / path).read_text())
-    return {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
-
-
 def test_every_difference_names_a_reproduction_that_exists():
-    for difference in TABLE.differences:
-        path, name = difference.reproduction.split("::")
-        assert name.split("[")[0] in _test_names(path), difference.operation
+    assert checks.missing_reproductions(TABLE) == []
 
 
 @pytest.mark.parametrize(("command", "request_", "operations"), [

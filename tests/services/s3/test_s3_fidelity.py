@@ -5,25 +5,20 @@ upgrade lifts the limit."""
 
 from __future__ import annotations
 
-import ast
 import base64
 import hashlib
 import threading
 import time
-import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from narrative_fixtures.core.fidelity import USER_PROPERTY
 from narrative_fixtures.services.s3 import fidelity
 from narrative_fixtures.services.s3.fidelity import ARGUMENTS, DIGESTS, TABLE
 from narrative_fixtures.services.s3.server import FAKE_CREDENTIALS, make_server
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests import fidelity_support as checks
 RACERS = 8
 
 APP_TESTS = """
@@ -78,13 +73,6 @@ def app_project(project):
     return project
 
 
-def findings(project: pytest.Pytester) -> dict[str, list[str]]:
-    """Each test's narrative_fidelity user properties, from the run's JUnit XML."""
-    tree = ET.parse(project.path / "junit.xml")
-    return {case.get("name"): [p.get("value") for p in case.iter("property") if p.get("name") == USER_PROPERTY]
-            for case in tree.iter("testcase")}
-
-
 def test_warn_by_default_the_apps_own_client_racing_a_conditional_write_gets_a_fidelity_warning(app_project):
     result = app_project.runpytest_inprocess("-p", "no:randomly", "-rs", "--junitxml=junit.xml")
     result.assert_outcomes(passed=2, skipped=1)
@@ -96,8 +84,8 @@ def test_warn_by_default_the_apps_own_client_racing_a_conditional_write_gets_a_f
         " tests/services/s3/test_s3_fidelity.py::test_a_conditional_create_*); to run on LocalStack set"
         " S3_ENDPOINT_URL*",
     ])
-    found = findings(app_project)
-    assert [line.split(" on the stand-in")[0] for line in found["test_lock"]] == [
+    found = checks.findings(app_project)
+    assert checks.operations(found["test_lock"]) == [
         "S3 fidelity: conditional create (put_object IfNoneMatch='*')"]  # one line, whatever the racers
     assert found["test_plain"] == [] and found["test_needs_server"] == []
     result.stdout.fnmatch_lines([
@@ -107,44 +95,27 @@ def test_warn_by_default_the_apps_own_client_racing_a_conditional_write_gets_a_f
 
 
 def test_fail_fails_the_test_with_that_line(app_project):
-    app_project._monkeypatch.setenv("TEST_S3_FIDELITY", "fail")
-    result = app_project.runpytest_inprocess("-p", "no:randomly", "-k", "lock or plain")
-    result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines([
+    checks.assert_fail_mode_fails_with_the_lines(app_project, "TEST_S3_FIDELITY", "lock or plain", passed=1,
+                                                 failed=1, lines=[
         "*_ test_lock _*",
         "S3 fidelity: conditional create (put_object IfNoneMatch='*') on the stand-in moto S3 server *: not atomic*",
     ])
-    assert "FidelityWarning" not in result.stdout.str()
 
 
 def test_off_gives_nothing(app_project):
-    result = app_project.runpytest_inprocess("-p", "no:randomly", "--s3-fidelity", "off", "-k", "lock or plain",
-                                             "--junitxml=junit.xml")
-    result.assert_outcomes(passed=2)
-    assert "FidelityWarning" not in result.stdout.str()
-    assert findings(app_project) == {"test_lock": [], "test_plain": []}
+    checks.assert_off_gives_nothing(app_project, "--s3-fidelity", "lock or plain", ["test_lock", "test_plain"])
 
 
 def test_a_test_that_needs_the_server_fails_on_moto_in_strict_mode(app_project):
-    result = app_project.runpytest_inprocess("-p", "no:randomly", "--require-services", "-k", "needs_server")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines([
-        "*needs the S3 server (atomic conditional writes): the run's is the stand-in moto S3 server *; set"
-        " S3_ENDPOINT_URL to a LocalStack ?strict mode: --require-services?",
-    ])
+    checks.assert_marked_test_fails_in_strict_mode(
+        app_project, "needs the S3 server (atomic conditional writes): the run's is the stand-in moto S3 server *;"
+        " set S3_ENDPOINT_URL to a LocalStack")
 
 
 # --- the table --------------------------------------------------------------------------------------------------
 
-def _test_names(path: str) -> set[str]:
-    tree = ast.parse((ROOT / path).read_text())
-    return {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
-
-
 def test_every_difference_names_a_reproduction_that_exists():
-    for difference in TABLE.differences:
-        path, name = difference.reproduction.split("::")
-        assert name.split("[")[0] in _test_names(path), difference.operation
+    assert checks.missing_reproductions(TABLE) == []
 
 
 def _request(body: bytes = b"hello", **headers: str) -> dict:
@@ -294,7 +265,7 @@ def test_the_guard_sees_a_session_made_during_the_run_and_no_unwatched_server(mo
 def test_docs_stand_ins_holds_both_tables_as_they_are_in_code():
     from narrative_fixtures.core.stand_in_docs import with_tables
 
-    text = (ROOT / "docs" / "stand-ins.md").read_text()
+    text = (checks.ROOT / "docs" / "stand-ins.md").read_text()
     for service in ("mongodb", "s3"):
         assert f"<!-- fidelity-table:{service}:begin" in text and f"<!-- fidelity-table:{service}:end -->" in text
     assert with_tables(text) == text, "out of date: run uv run python -m narrative_fixtures.core.stand_in_docs"
