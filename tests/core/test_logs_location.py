@@ -4,11 +4,13 @@ names (this repository's reports/services) is used as named; each log is capped 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
-from narrative_fixtures.core.logs import cap_logs, default_log_dir
+from narrative_fixtures.core.logs import cap_logs
 
 APP_INI = "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"  # names no log dir
 USES_REDIS = "def test_uses(redis_service):\n    assert redis_service.url\n"
@@ -54,7 +56,12 @@ def test_without_pytests_cache_the_logs_go_to_a_temp_folder(project):
     before = tree(app)
     output = run_in(app, "-p", "no:cacheprovider")
     assert tree(app) == before and not (app / ".pytest_cache").exists()
-    assert f"service logs: {default_log_dir()}/run-" in output
+    match = re.search(rf"service logs: ({re.escape(tempfile.gettempdir())}/narrative-logs-p\d+-\w+)/run-\w+", output)
+    assert match, output[-2000:]
+    folder = Path(match[1])
+    assert folder.is_dir()
+    run_in(app, "-p", "no:cacheprovider")  # the next start removes the folder of the run that ended
+    assert not folder.exists()
 
 
 def test_a_log_dir_named_in_the_ini_is_used_and_keeps_earlier_runs(project):
