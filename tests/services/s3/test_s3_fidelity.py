@@ -134,6 +134,7 @@ MD5_OF_HELLO = base64.b64encode(hashlib.md5(b"hello").digest()).decode()
     ("PutObject", {"If-None-Match": "*"}, ["conditional create (put_object IfNoneMatch='*')"]),
     ("PutObject", {"If-Match": '"abc"'}, ["conditional overwrite (put_object IfMatch=etag)"]),
     ("CopyObject", {"If-None-Match": "*"}, ["conditional copy (copy_object IfNoneMatch='*')"]),
+    ("CompleteMultipartUpload", {"If-Match": '"abc"'}, ["conditional complete (complete_multipart_upload IfMatch)"]),
     ("CopyObject", {"x-amz-copy-source-if-match": '"abc"'}, []),  # a condition on the source: moto checks it
     ("PutObject", {"Content-MD5": MD5_OF_HELLO}, []),
     ("PutObject", {"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="}, ["ContentMD5 that does not match the body"]),
@@ -227,6 +228,48 @@ def test_a_conditional_overwrite_is_checked_then_written_so_two_racers_can_both_
     etag = client.put_object(Bucket=name, Key="lock", Body=b"v1")["ETag"]
     won = _race(moto_url, name, IfMatch=etag)
     assert len(won) > 1  # S3: one update of version v1 wins; the others' etag is stale (412)
+
+
+def _upload(client, bucket: str, key: str, body: bytes) -> tuple[str, list[dict]]:
+    """A multipart upload of one part, not completed yet: (upload id, its parts)."""
+    upload = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    etag = client.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=1, Body=body)["ETag"]
+    return upload, [{"ETag": etag, "PartNumber": 1}]
+
+
+def test_a_conditional_complete_is_checked_then_written_so_two_uploads_can_both_win(moto_url, bucket, slow_writes):
+    client, name = bucket
+    uploads = [_upload(client, name, "lock", str(n).encode()) for n in range(RACERS)]
+    clients = [_client(moto_url) for _ in range(RACERS)]
+    start, won = threading.Barrier(RACERS), []
+
+    def complete(n: int) -> None:
+        upload, parts = uploads[n]
+        start.wait()
+        try:
+            clients[n].complete_multipart_upload(Bucket=name, Key="lock", UploadId=upload,
+                                                 MultipartUpload={"Parts": parts}, IfNoneMatch="*")
+            won.append(n)
+        except ClientError as error:
+            assert error.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict")
+
+    threads = [threading.Thread(target=complete, args=(n,)) for n in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for other in clients:
+        other.close()
+    assert len(won) > 1  # S3: exactly one upload completes as the key's creator, the others get 412
+
+
+def test_a_conditional_complete_ignores_if_match(bucket):
+    client, name = bucket
+    client.put_object(Bucket=name, Key="target", Body=b"kept")
+    upload, parts = _upload(client, name, "target", b"new")
+    client.complete_multipart_upload(Bucket=name, Key="target", UploadId=upload, MultipartUpload={"Parts": parts},
+                                     IfMatch='"not-its-etag"')
+    assert client.get_object(Bucket=name, Key="target")["Body"].read() == b"new"  # S3: 412, target kept
 
 
 @pytest.mark.parametrize("condition", ["IfNoneMatch='*'", "IfMatch"])
