@@ -25,7 +25,7 @@ def wait_for_both(step):
     # both workers at the same step before either goes on: their scripts are queued at the same time
     worker = os.environ["PYTEST_XDIST_WORKER"]
     (RENDEZVOUS / f"{{step}}-{{worker}}").touch()
-    for _ in range(600):
+    for _ in range(2400):  # up to 2 minutes: a busy machine starts the two workers far apart
         if len(list(RENDEZVOUS.glob(f"{{step}}-*"))) == 2:
             return worker
         time.sleep(0.05)
