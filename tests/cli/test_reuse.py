@@ -60,7 +60,7 @@ def test_up_env_then_a_reusing_run_starts_no_server_and_down_leaves_no_process(p
     header = result.stdout.str()
     assert "redis: mode=embedded (TEST_REDIS_URL is narrative-services up's server)" in header
     assert f"reused: pid {pids['redis']} from narrative-services up" in header
-    assert header.count("reused: the server narrative-services up started") >= 3  # one line per worker and service
+    assert header.count("reused: a server narrative-services recorded") >= 3  # one line per worker and service
     assert services.pids() == pids and len(services.servers()) == 3  # the run started no server of its own
     assert variables["TEST_REDIS_URL"].split("@")[0] not in header.replace("redis://:***", "")  # password masked
 
@@ -73,17 +73,19 @@ def test_up_env_then_a_reusing_run_starts_no_server_and_down_leaves_no_process(p
 
 def test_a_reusing_run_with_none_running_starts_them_and_leaves_them_up(project, services):
     project.makeini(INI)
-    project.makepyfile(test_one="async def test_one(redis_client):\n    await redis_client.set('a', 'b')\n")
+    project.makepyfile(test_one="import pytest\n@pytest.mark.parametrize('n', range(2))\n"
+                                "async def test_one(redis_client, n):\n    await redis_client.set('a', 'b')\n")
 
-    first = project.runpytest_subprocess("-p", "no:randomly", "--reuse-services", timeout=300)
+    first = project.runpytest_subprocess("-p", "no:randomly", "-n", "2", "--reuse-services", timeout=300)
 
-    first.assert_outcomes(passed=1)
-    first.stdout.fnmatch_lines(["*redis: mode=embedded*reuse on: started at first use, left running*",
-                                "*left running for reuse*"])
+    first.assert_outcomes(passed=2)
+    first.stdout.fnmatch_lines(["*redis: mode=embedded*reuse on: started at first use, left running*"])
+    assert "left running for reuse" in first.stdout.str()
+    assert len(services.servers()) == 1  # two workers, one server: the second found the first's record
     pid = services.pids()["redis"]
     assert problem(services.state.read()["redis"]) is None  # still running after the run ended
     second = project.runpytest_subprocess("-p", "no:randomly", "--reuse-services", timeout=300)
-    second.assert_outcomes(passed=1)
+    second.assert_outcomes(passed=2)
     second.stdout.fnmatch_lines([f"*reused: pid {pid} from narrative-services up*"])
     assert services.pids()["redis"] == pid
 
