@@ -74,6 +74,7 @@ def test_a_log_dir_named_in_the_ini_is_used_and_keeps_earlier_runs(project):
 
 
 def test_the_default_log_dir_keeps_only_the_current_runs_logs(project):
+    project.makeini(APP_INI)
     project.makepyfile(test_uses=USES_REDIS)
     for _ in range(2):
         project.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=1)

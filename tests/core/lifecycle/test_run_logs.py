@@ -14,6 +14,7 @@ import pytest
 from tests.core.server_records import RECORD_PIDS, records
 
 DEFAULT_LOGS = ".pytest_cache/d/narrative-services/logs"  # another project's logs: under pytest's cache
+NO_LOG_DIR_INI = "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"  # the default
 
 HOLDS = """
 import os, time
@@ -28,6 +29,7 @@ def test_holds(record):
 
 @pytest.mark.timeout(120)
 def test_two_overlapping_runs_in_one_checkout_write_separate_logs(project):
+    project.makeini(NO_LOG_DIR_INI)
     project.makeconftest(RECORD_PIDS)
     project.makepyfile(HOLDS)
     first_record, second_record, release = (project.path / name for name in ("a.jsonl", "b.jsonl", "release"))
@@ -61,6 +63,7 @@ def test_two_overlapping_runs_in_one_checkout_write_separate_logs(project):
 
 
 def test_the_services_used_summary_names_the_runs_log_folder(project):
+    project.makeini(NO_LOG_DIR_INI)
     project.makepyfile("def test_uses(redis_service):\n    pass\n")
     result = project.runpytest_subprocess("-p", "no:randomly")
     result.assert_outcomes(passed=1)
