@@ -39,8 +39,8 @@ class Services:
         self.state = State(state_file)
         self.env = {**os.environ, STATE_ENV: str(state_file)}
 
-    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run([*command(), *args], env=self.env, capture_output=True, text=True, timeout=240)
+    def __call__(self, *args: str, check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        done = subprocess.run([*command(), *args], env=self.env, capture_output=True, text=True, timeout=240, cwd=cwd)
         if check and done.returncode != 0:
             pytest.fail(f"narrative-services {' '.join(args)} exited {done.returncode}: {done.stdout}{done.stderr}")
         return done

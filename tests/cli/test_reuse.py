@@ -107,7 +107,7 @@ def test_a_killed_reused_server_is_detected_and_replaced(project, services):
     assert replaced != killed and problem(services.state.read()["redis"]) is None
 
 
-def test_a_stale_state_file_is_replaced_and_a_stranger_at_its_pid_is_left_alone(services):
+def test_a_stale_state_file_is_replaced_and_a_stranger_at_its_pid_is_left_alone(services, tmp_path):
     stranger = os.getpid()  # alive, but not a server up started: its pid alone proves nothing
     services.state.path.parent.mkdir(parents=True, exist_ok=True)
     services.state.path.write_text(
@@ -116,9 +116,10 @@ def test_a_stale_state_file_is_replaced_and_a_stranger_at_its_pid_is_left_alone(
     )
     assert "not the server that was recorded" in services("status", check=False).stdout
 
-    started = services("up", "redis")
+    started = services("up", "redis", cwd=tmp_path)
 
     assert "replaced a stale record (process" in started.stdout
+    assert not list(tmp_path.iterdir())  # nothing written where the command ran: logs are beside the state file
     assert psutil.pid_exists(stranger) and services.pids()["redis"] != stranger
     assert "running, pid" in services("status").stdout
 
