@@ -19,6 +19,12 @@ Feature: Redis fixtures for background job testing
     Then the job is waiting in the job queue
     And the job's details can be read back exactly as they were queued
 
+  Scenario: A queued job carries what a worker needs to start it
+    Given a pending training job has been queued
+    Then the job is a "model_training" job of user "test_user_123" on dataset "test_dataset_456"
+    And the job is pending at 0 percent, with the model it trains and the time it was queued
+    And every queued job has an id of its own
+
   Scenario: Jobs are picked up in the order they were queued
     When the jobs "first", "second" and "third" are queued on "job_queue"
     Then workers take the jobs from "job_queue" in the order "first", "second" and "third"

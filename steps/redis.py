@@ -56,6 +56,29 @@ def job_details(redis, run_async, job):
     assert json.loads(run_async(redis.get(f"job:{job['job_id']}"))) == job
 
 
+@then(parsers.parse('the job is a "{kind}" job of user "{user}" on dataset "{dataset}"'))
+def job_owner(redis, run_async, job, kind, user, dataset):
+    stored = json.loads(run_async(redis.get(f"job:{job['job_id']}")))
+    assert (stored["type"], stored["user_id"], stored["dataset_id"]) == (kind, user, dataset)
+
+
+@then("the job is pending at 0 percent, with the model it trains and the time it was queued")
+def job_starting_state(redis, run_async, job):
+    from datetime import datetime, timedelta, timezone
+
+    stored = json.loads(run_async(redis.get(f"job:{job['job_id']}")))
+    assert (stored["status"], stored["progress"]) == ("pending", 0)
+    assert stored["params"] == {"model_type": "random_forest", "target": "value"}
+    queued_at = datetime.fromisoformat(stored["created_at"])
+    assert queued_at.tzinfo is not None and abs(datetime.now(timezone.utc) - queued_at) < timedelta(hours=1)
+
+
+@then("every queued job has an id of its own")
+def job_ids_unique(job):
+    ids = {job["job_id"], *(make_job()["job_id"] for _ in range(20))}
+    assert len(ids) == 21 and all(job_id.startswith("test-job-") and len(job_id) == 21 for job_id in ids)
+
+
 @when(parsers.parse('the jobs {names} are queued on "{queue}"'))
 def queue_jobs(redis, run_async, names, queue):
     for name in _names(names):

@@ -1,0 +1,185 @@
+"""The janitor of an external Redis database, in-process: its claim, its refusals and its flushes.
+
+The nested-run tests (test_redis_safety.py) prove the same rules end to end; these pin each message and count so
+the mutation run (docs/mutation.md), which leaves nested runs out, can tell a broken janitor apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from narrative_fixtures.errors import UnsafeTarget
+from narrative_fixtures.services.redis.janitor import (
+    CLAIM_PREFIX, Janitors, RedisJanitor, claim_name, claim_owner, clean, guarded
+)
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory):
+    """The URL (without database) of a redis-server of this module's own, standing in for an external one."""
+    from narrative_fixtures import config as cfg
+    from narrative_fixtures.provisioning import ProvisionContext
+    from narrative_fixtures.services.redis import PROVIDER
+
+    settings = cfg.resolve({}, {}, {"services_log_dir": str(tmp_path_factory.mktemp("logs"))}, Path("/"))
+    endpoint, process = PROVIDER.start_embedded(ProvisionContext(settings, "master"))
+    yield endpoint.url.rsplit("/", 1)[0]
+    process.stop()
+
+
+@pytest.fixture
+def database(server_url):
+    """(url, db, admin client) of an emptied database of that server; the admin's own connection is named ours."""
+    db = 7
+    url = f"{server_url}/{db}"
+    admin = redis.Redis.from_url(url, decode_responses=True, client_name=claim_name("admin"))
+    admin.flushdb()
+    yield url, db, admin
+    admin.flushdb()
+    admin.close()
+
+
+def test_a_claim_is_named_for_the_run_process_and_host():
+    name = claim_name("run1", 42)
+    assert name.startswith(f"{CLAIM_PREFIX}run1:42:") and " " not in name
+    assert claim_name("run1").split(":")[2] == str(os.getpid())
+    owner = claim_owner(name, 0)
+    assert owner["run"] == "run1" and owner["pid"] == "42" and owner["host"] == name.split(":", 3)[3]
+    assert owner["since"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time()))
+    assert claim_owner("someone-else", 5) is None
+
+
+def test_a_claim_held_by_another_run_is_refused_naming_it(database):
+    url, db, _ = database
+    other = redis.Redis.from_url(url, client_name=f"{CLAIM_PREFIX}otherrun:99999:elsewhere")
+    other.ping()
+    try:
+        with pytest.raises(UnsafeTarget) as refused:
+            RedisJanitor(url, "ourrun", db, allow_flush=False).claim()
+        message = str(refused.value)
+        assert f"redis db {db} at TEST_REDIS_URL=redis://:***@" in message
+        assert "is in use by run otherrun (pid 99999 on elsewhere, since" in message
+        assert message.endswith("dedicated to one run; point TEST_REDIS_URL at another database")
+    finally:
+        other.close()
+
+
+def test_keys_the_run_did_not_create_are_never_flushed(database):
+    url, db, admin = database
+    admin.set("theirs", "1")
+    admin.set("theirs-too", "2")
+    janitor = RedisJanitor(url, "ourrun", db, allow_flush=False, setting="MY_REDIS").claim()
+    try:
+        with pytest.raises(UnsafeTarget) as refused:
+            janitor.before_test()
+        assert str(refused.value) == (
+            f"redis db {db} at MY_REDIS={janitor.where.split('=', 1)[1]} holds 2 keys this run did not create;"
+            " refusing to flush it. Point MY_REDIS at an empty database or set TEST_REDIS_ALLOW_FLUSH=1"
+        )
+        assert admin.dbsize() == 2
+    finally:
+        janitor.release()
+    janitor.release()  # idempotent
+
+
+def test_allow_flush_empties_a_database_holding_keys(database):
+    url, db, admin = database
+    admin.set("left-over", "1")
+    janitor = RedisJanitor(url, "ourrun", db, allow_flush=True).claim()
+    try:
+        janitor.before_test()
+        assert admin.dbsize() == 0 and janitor.stopped is None
+    finally:
+        janitor.release()
+
+
+def test_the_run_own_keys_are_flushed_after_each_test(database):
+    url, db, admin = database
+    janitor = RedisJanitor(url, "ourrun", db, allow_flush=False).claim()
+    try:
+        janitor.before_test()
+        admin.set("written-by-the-test", "1")
+        janitor.after_test()
+        assert admin.dbsize() == 0 and janitor.stopped is None
+    finally:
+        janitor.release()
+
+
+STRANGER = """
+import os, sys, time, redis
+if os.fork():
+    os._exit(0)  # the parent exits: the connection below belongs to no process of the test run
+client = redis.Redis.from_url(sys.argv[1], client_name="stranger")
+client.set("stranger-key", "1")
+open(sys.argv[2], "w").write("ready")
+time.sleep(30)
+"""
+
+
+def test_a_client_outside_the_run_stops_the_flush_and_its_keys_stay(database, tmp_path):
+    url, db, admin = database
+    janitor = RedisJanitor(url, "ourrun", db, allow_flush=False).claim()
+    ready, stranger = tmp_path / "ready", None
+    subprocess.run([sys.executable, "-c", STRANGER, url, str(ready)], check=True, timeout=30)
+    try:
+        for _ in range(300):
+            if ready.exists():
+                break
+            time.sleep(0.05)
+        stranger = next(c for c in admin.client_list() if c.get("name") == "stranger")
+        with pytest.raises(UnsafeTarget) as refused:
+            janitor.after_test()
+        message = str(refused.value)
+        assert f"a client this run does not own is connected to it (addr {stranger['addr']}, name 'stranger'" in message
+        assert message.endswith("; not flushed: this test's keys are left in place")
+        assert janitor.stopped == "the flush after an earlier test was stopped" and admin.get("stranger-key") == "1"
+        with pytest.raises(UnsafeTarget, match=r"\(left when the flush after an earlier test was stopped\)"):
+            janitor.before_test()
+    finally:
+        if stranger is not None:
+            admin.client_kill_filter(_id=stranger["id"])
+        janitor.release()
+
+
+def test_the_run_claims_each_database_once_and_releases_them_all(database):
+    url, db, admin = database
+    janitors = Janitors("ourrun")
+    first = janitors.of(url, db, allow_flush=False)
+    assert janitors.of(url, db, allow_flush=False) is first
+    names = [c.get("name") for c in admin.client_list()]
+    assert names.count(claim_name("ourrun")) == 1
+    janitors.release()
+    time.sleep(0.05)
+    assert claim_name("ourrun") not in [c.get("name") for c in admin.client_list()]
+
+
+def test_a_redis_error_in_a_janitor_step_is_one_refusal_naming_the_database(database):
+    url, db, _ = database
+    janitor = RedisJanitor(url, "ourrun", db, allow_flush=False)
+
+    def broken():
+        raise redis.ConnectionError("Connection refused")
+
+    problem = guarded(janitor, broken)
+    assert str(problem) == f"{janitor.where}: ConnectionError: Connection refused"
+    assert guarded(janitor, lambda: None) is None
+
+
+def test_the_run_own_server_is_flushed_without_a_janitor():
+    class Client:
+        flushed = 0
+
+        async def flushdb(self):
+            self.flushed += 1
+
+    client = Client()
+    asyncio.run(clean(client, None, before=True))
+    assert client.flushed == 1

@@ -1,0 +1,112 @@
+"""The Redis provider without a nested pytest run: the embedded server it starts, the external URL it accepts
+(per-worker database, ``?db=``), and the one-line errors of a wrong password or an unreachable server.
+
+Written to kill the mutants the mutation run found (docs/mutation.md): each assertion pins a value a mutant broke.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from narrative_fixtures.core.masking import url_password
+from narrative_fixtures.errors import ConfigError, ServiceUnavailable
+from narrative_fixtures.services.redis.provider import DATABASES, PROVIDER, external_url, sync_client
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory):
+    """(endpoint, process) of a redis-server started by the provider, as the plugin starts the run's one."""
+    from narrative_fixtures import config as cfg
+    from narrative_fixtures.provisioning import ProvisionContext
+
+    logs = tmp_path_factory.mktemp("logs")
+    settings = cfg.resolve({}, {}, {"services_log_dir": str(logs)}, Path("/"))
+    endpoint, process = PROVIDER.start_embedded(ProvisionContext(settings, "master"))
+    yield endpoint, process
+    process.stop()
+
+
+def test_the_embedded_server_is_a_password_protected_redis_server_on_database_0(embedded):
+    endpoint, process = embedded
+    assert endpoint.mode == "embedded" and endpoint.backend == "redis-server" and endpoint.service == "redis"
+    assert endpoint.url == f"redis://:{url_password(endpoint.url)}@127.0.0.1:{process.port}/0"
+    assert len(url_password(endpoint.url)) >= 16 and endpoint.db == 0
+    assert endpoint.details == {"pid": process.pid, "db": 0} and endpoint.pid == process.pid
+    client = sync_client(endpoint.url)
+    try:
+        assert client.info("server")["redis_version"] == endpoint.version
+        assert client.config_get("save") == {"save": ""} and client.config_get("appendonly")["appendonly"] == "no"
+        assert client.config_get("bind")["bind"] == "127.0.0.1"
+    finally:
+        client.close()
+    assert PROVIDER.health(endpoint) is None
+
+
+def test_an_external_redis_is_reached_with_its_version_and_database(embedded):
+    endpoint, _ = embedded
+    url = endpoint.url.rsplit("/", 1)[0] + "/5"
+    external = PROVIDER.connect(url, "master", allow_flush=True)
+    assert (external.mode, external.url, external.version) == ("external", url, endpoint.version)
+    assert external.details == {"db": 5, "allow_flush": True} and external.db == 5
+
+
+def test_a_wrong_password_is_one_line_naming_the_setting_without_the_password(embedded):
+    endpoint, _ = embedded
+    wrong = endpoint.url.replace(url_password(endpoint.url), "not-the-password")
+    with pytest.raises(ConfigError) as refused:
+        PROVIDER.connect(wrong, "master", setting="TEST_REDIS_URL")
+    message = str(refused.value)
+    assert message.startswith("redis rejected the password in TEST_REDIS_URL=redis://:***@127.0.0.1:")
+    assert "not-the-password" not in message and "\n" not in message
+
+
+def test_no_password_for_a_server_that_wants_one_is_the_same_one_line_error(embedded):
+    endpoint, _ = embedded
+    bare = "redis://127.0.0.1:" + endpoint.url.rsplit(":", 1)[1]
+    with pytest.raises(ConfigError, match=r"^redis rejected the password in MY_REDIS=redis://127\.0\.0\.1:\d+/0 "):
+        PROVIDER.connect(bare, "master", setting="MY_REDIS")
+
+
+def test_an_unreachable_redis_is_unavailable_naming_the_setting():
+    from narrative_fixtures.provisioning import free_port
+
+    url = f"redis://:secret@127.0.0.1:{free_port()}/0"
+    with pytest.raises(ServiceUnavailable, match=r"^cannot reach Redis at TEST_REDIS_URL=redis://:\*\*\*@127\.0\.0\.1"):
+        PROVIDER.connect(url, "master")
+
+
+@pytest.mark.parametrize(
+    "url, worker, expected",
+    [
+        ("redis://h:1", "master", "redis://h:1"),
+        ("redis://h:1/3", "master", "redis://h:1/3"),
+        ("redis://h:1/?db=4&ssl_cert_reqs=none", "master", "redis://h:1/4?ssl_cert_reqs=none"),
+        ("redis://h:1/3", "gw2", "redis://h:1/5"),
+        ("redis://h:1/15", "gw1", "redis://h:1/0"),
+        ("redis://h:1/4?db=4", "master", "redis://h:1/4"),
+        ("rediss://:pw@h:1/2?password=x", "gw0", "rediss://:pw@h:1/2?password=x"),
+    ],
+)
+def test_the_external_url_gets_the_database_of_the_worker(url, worker, expected, monkeypatch):
+    if worker == "master":
+        monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    else:
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+    assert external_url(url, worker) == expected
+    assert DATABASES == 16
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("redis://h:1/x", "TEST_REDIS_URL=redis://h:1/x: the database must be a number, not 'x'"),
+        ("redis://h:1/?db=y", "the database must be a number, not 'y'"),
+        ("redis://h:1/2?db=3", "the path selects database 2 and ?db= database 3; give one"),
+    ],
+)
+def test_a_bad_database_in_the_url_is_one_line_naming_the_setting(url, message):
+    with pytest.raises(ConfigError) as error:
+        external_url(url, "master")
+    assert message in str(error.value) and str(error.value).startswith("TEST_REDIS_URL=")
