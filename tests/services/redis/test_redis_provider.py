@@ -42,6 +42,20 @@ def test_the_embedded_server_is_a_password_protected_redis_server_on_database_0(
     finally:
         client.close()
     assert PROVIDER.health(endpoint) is None
+    config = process.workdir / "redis.conf"
+    assert config.stat().st_mode & 0o777 == 0o600, "the password is in it: readable by the run's user only"
+    assert f"requirepass {url_password(endpoint.url)}\n" in config.read_text()
+
+
+def test_no_redis_server_installed_says_what_to_install_or_which_setting_to_set(monkeypatch):
+    from narrative_fixtures.errors import ServiceUnavailable
+    from narrative_fixtures.services.redis import provider
+
+    monkeypatch.setattr(provider.shutil, "which", lambda name: None)
+    with pytest.raises(ServiceUnavailable) as missing:
+        PROVIDER.start_embedded(None)
+    message = str(missing.value)
+    assert "redis-server" in message and message.endswith("or set TEST_REDIS_URL to use an external Redis")
 
 
 def test_an_external_redis_is_reached_with_its_version_and_database(embedded):
