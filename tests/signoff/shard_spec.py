@@ -1,8 +1,8 @@
-"""A small acceptance spec for the sharding and merging self-tests: 10 scenarios over 3 features, one on a real Redis.
+"""A small acceptance spec for the sharding and merging self-tests: 10 scenarios over 3 features, 4 on a real Redis.
 
 The Redis feature uses the plugin's ``redis_service`` (so each run starts its own embedded redis-server, or uses
 the one ``TEST_REDIS_URL`` names); the others are plain. ``FAIL_SCENARIO=<name>`` makes the scenario of that
-name fail. Every run is its own pytest process with its own reports directory (``reports_dir``).
+name fail. ``JUDGING_FEATURE`` (added by a test that wants it) is a scenario of a criterion that judges its run. Every run is its own pytest process with its own reports directory (``reports_dir``).
 """
 
 from __future__ import annotations
@@ -50,10 +50,10 @@ Feature: Comprehensive documentation
 """
 
 EXAMPLES_FEATURE = """\
-@criterion:examples
-Feature: Integration test examples for each fixture type
+@criterion:compose
+Feature: Docker Compose configuration for test services
 
-  Scenario Outline: An example for <fixture>
+  Scenario Outline: The compose file documents <fixture>
     Then "<fixture>" is documented
 
     Examples:
@@ -63,6 +63,14 @@ Feature: Integration test examples for each fixture type
       | mock_openai  |
 """
 
+JUDGING_FEATURE = """\
+@criterion:examples
+Feature: Integration test examples for each fixture type
+
+  Scenario: Every fixture is shown at work
+    Then "examples" is documented
+"""
+
 STEPS = '''\
 import os
 
@@ -70,6 +78,8 @@ import redis
 from pytest_bdd import given, parsers, scenarios, then, when
 
 scenarios("redis_jobs.feature", "docs.feature", "examples.feature")
+if os.path.exists(os.path.join(os.path.dirname(__file__), "judging.feature")):
+    scenarios("judging.feature")
 
 
 def _maybe_fail(name):
@@ -137,3 +147,15 @@ def record(directory: Path) -> dict:
 def outcomes(run: dict) -> dict[str, str]:
     """nodeid -> outcome of a (plain) run record."""
     return {scenario["nodeid"]: scenario["outcome"] for scenario in run["scenarios"]}
+
+
+def run_features(reports: Path, *args: str) -> subprocess.CompletedProcess:
+    """The repository's own ``pytest *args`` (real features, real embedded services), reports into ``reports``."""
+    from tests.signoff.signoff_demo import ROOT
+
+    environment = demo_env()
+    environment.pop("TEST_REDIS_URL")
+    environment.pop("NARRATIVE_STORY_URL")
+    environment.update(NARRATIVE_REPORTS_DIR=str(reports), TEST_SERVICES_LOG_DIR=str(reports / "services"))
+    command = [sys.executable, "-m", "pytest", *args, "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:xdist"]
+    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)

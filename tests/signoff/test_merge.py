@@ -194,3 +194,15 @@ def test_the_allure_results_of_every_run_are_kept_with_each_runs_environment(tmp
     assert "run.a.service.redis.mode=embedded" in environment and "run.b.service.redis.mode=external" in environment
     durations = json.loads((tmp_path / "merged" / "test_durations.json").read_text())
     assert durations == {"features/test_redis.py::queued": 1.5}
+
+
+def test_a_partial_run_adds_its_outcomes_but_only_a_whole_spec_makes_the_merge_complete(tmp_path):
+    whole = _write_run(tmp_path / "a", [_scenario(REDIS, "queued"), _scenario(REDIS, "kept")], [REDIS_7])
+    part = _write_run(tmp_path / "b", [_scenario(REDIS, "queued")], [{**REDIS_7, "mode": "external"}],
+                      kind="partial", kind_reason="only features/test_redis.py")  # fmt: skip
+    merged, _page = _merged(tmp_path, whole, part)
+    assert merged["kind"] == "complete" and "(external, run b)" in _row(merged, "redis").on
+    alone, page = _merged(tmp_path / "alone", part)
+    assert alone["kind"] == "partial"
+    assert "no run covered the whole spec (run a partial: only features/test_redis.py)" in alone["kind_reason"]
+    assert "**Partial run (merged: no run covered the whole spec" in page

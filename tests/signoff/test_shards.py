@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from narrative_fixtures.signoff.model import FAILED, build
-from tests.signoff.shard_spec import SCENARIOS, merge, outcomes, record, run_spec, write_spec
+from tests.signoff.shard_spec import JUDGING_FEATURE, SCENARIOS, merge, outcomes, record, run_features, run_spec, write_spec
 
 
 def _verdicts(run: dict) -> dict[str, str]:
@@ -84,7 +84,7 @@ def test_a_failing_scenario_in_one_shard_fails_its_criterion_in_the_merge(spec, 
     assert done.returncode == 1, done.stdout[-2000:]  # a merged scenario failed
     verdicts = _verdicts(json.loads((tmp_path / "merged" / "run.json").read_text()))
     assert verdicts["redis"] == FAILED
-    assert verdicts["documentation"] == verdicts["examples"] == "verified"
+    assert verdicts["documentation"] == verdicts["compose"] == "verified"
     page = (tmp_path / "merged" / "signoff.md").read_text()
     label = "abc"[shard_of_failing - 1]
     assert f"| A job is retried | Redis fixtures for background job testing | failed | run {label}: failed (" in page
@@ -108,3 +108,46 @@ def test_a_bad_shard_is_one_line_naming_the_option_and_the_value(spec, value):
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert any("--shard" in line and repr(value) in line for line in lines), done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_real_features_in_three_shards_merge_into_the_whole_runs_verdicts(tmp_path):
+    """The one check on the repository's own features (Redis on its embedded redis-server, and Docker Compose)."""
+    features = ["features/test_redis.py", "features/test_compose.py"]
+    whole = run_features(tmp_path / "whole", *features)
+    assert whole.returncode in (0, 1), whole.stdout[-3000:]
+    for index in (1, 2, 3):
+        shard = run_features(tmp_path / f"s{index}", *features, "--shard", f"{index}/3")
+        assert shard.returncode in (0, 1), shard.stdout[-3000:]
+        assert record(tmp_path / f"s{index}")["kind_reason"].startswith(f"shard {index} of 3; only features/")
+    shards = [str(tmp_path / f"s{index}") for index in (1, 2, 3)]
+    # the work tree is shared: a commit made meanwhile must not fail this check (the commit rule is tested apart)
+    done = merge("--out", str(tmp_path / "merged"), "--allow-mixed-commits", *shards, cwd=tmp_path)
+    assert done.returncode == whole.returncode, done.stdout[-2000:] + done.stderr
+    merged = json.loads((tmp_path / "merged" / "run.json").read_text())
+    assert merged["kind"] == "partial"  # shards of a selection are that selection, never the complete sign-off
+    whole_run = record(tmp_path / "whole")
+    assert {s.nodeid: s.outcome for row in build(merged).rows for s in row.scenarios} == outcomes(whole_run)
+    assert _verdicts(merged) == _verdicts(whole_run)
+
+
+def test_a_criterion_judging_its_run_is_left_to_a_whole_run_and_shown_as_not_run(spec, tmp_path):
+    judged = write_spec(tmp_path / "judged")
+    (judged / "features" / "judging.feature").write_text(JUDGING_FEATURE)
+    for index in (1, 2):
+        done = run_spec(judged, f"s{index}", "--shard", f"{index}/2")
+        assert done.returncode == 0, done.stdout[-2000:]
+        assert "every_fixture_is_shown_at_work" not in str(outcomes(record(judged / f"s{index}")))  # in no shard
+    shards = [str(judged / f"s{index}") for index in (1, 2)]
+    done = merge("--out", str(tmp_path / "shards-only"), *shards, cwd=judged)
+    assert done.returncode == 0, done.stderr
+    merged = json.loads((tmp_path / "shards-only" / "run.json").read_text())
+    assert merged["kind"] == "partial" and "1 scenario judging a whole run ran in no shard" in merged["kind_reason"]
+    row = next(row for row in build(merged).rows if row.criterion.key == "examples")
+    assert row.verdict == "NOT verified" and row.scenarios[0].outcome == "not run"
+    assert "runs in no shard" in row.evidence
+    whole = run_spec(judged, "whole")  # the whole run judges it (in CI: the external-mode job runs the whole spec)
+    assert whole.returncode == 0, whole.stdout[-2000:]
+    done = merge("--out", str(tmp_path / "with-whole"), *shards, str(judged / "whole"), cwd=judged)
+    merged = json.loads((tmp_path / "with-whole" / "run.json").read_text())
+    assert merged["kind"] == "complete", merged["kind_reason"]
+    assert _verdicts(merged) == _verdicts(record(judged / "whole"))
