@@ -124,3 +124,32 @@ def test_a_bad_database_in_the_url_is_one_line_naming_the_setting(url, message):
     with pytest.raises(ConfigError) as error:
         external_url(url, "master")
     assert message in str(error.value) and str(error.value).startswith("TEST_REDIS_URL=")
+
+
+def test_the_external_setting_is_read_from_the_run_settings(embedded, monkeypatch):
+    endpoint, _ = embedded
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+
+    class Settings(dict):
+        def flag(self, key):
+            return self[key] == "1"
+
+    class Context:
+        worker_id = "master"
+
+    url = endpoint.url.rsplit("/", 1)[0] + "/3"
+    external = PROVIDER.connect_external(Settings(url=url, allow_flush="1"), Context())
+    assert (external.url, external.details) == (url, {"db": 3, "allow_flush": True})
+
+
+def test_a_client_of_the_plugin_reads_strings_and_gives_up_quickly(embedded):
+    endpoint, _ = embedded
+    client = sync_client(endpoint.url)
+    try:
+        client.set("k", "v")
+        assert client.get("k") == "v"  # str, not bytes
+        kwargs = client.connection_pool.connection_kwargs
+        assert (kwargs["socket_connect_timeout"], kwargs["socket_timeout"]) == (1, 2)
+    finally:
+        client.delete("k")
+        client.close()
