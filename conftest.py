@@ -7,6 +7,7 @@ One steps module per feature (the service ones and the cross-cutting criteria), 
 import pytest
 
 pytest_plugins = ["steps.common", "steps.mongodb", "steps.redis", "steps.s3", "steps.openai"]
+pytest_plugins += ["steps.openai_chat", "steps.openai_tools_streaming", "steps.openai_errors", "steps.openai_mock"]
 pytest_plugins += ["steps.openai_responses", "steps.openai_embeddings"]
 pytest_plugins += ["steps.examples", "steps.graceful_skip", "steps.compose", "steps.documentation"]
 pytest_plugins += ["narrative_fixtures.signoff.plugin", "narrative_fixtures.signoff.allure_labels"]  # reports

@@ -8,14 +8,7 @@ import re
 
 from pytest_bdd import parsers, then, when
 
-from steps.common import lazy_module
-from steps.openai import Asked, _try
-
-openai = lazy_module("openai")
-
-
-def _texts(listed: str) -> list[str]:
-    return re.findall(r'"([^"]*)"', listed)
+from steps.openai_support import Asked, attempt, quoted
 
 
 @when(
@@ -25,7 +18,7 @@ def _texts(listed: str) -> list[str]:
 def embed(openai_client, run_async, listed, model, size):
     shortened = re.search(r"\d+", size or "")
     options = {"dimensions": int(shortened.group())} if shortened else {}
-    texts = _texts(listed)
+    texts = quoted(listed)
     answer = run_async(openai_client.embeddings.create(model=model, input=texts, **options))
     return {"texts": texts, "answer": answer}
 
@@ -58,7 +51,7 @@ def embedding_usage(embedded, fake, tokens, count):
 @when("the backend uploads a file to the OpenAI API", target_fixture="asked")
 def upload_a_file(openai_client, run_async):
     upload = openai_client.with_options(max_retries=0).files.create(file=("rows.jsonl", b"{}\n"), purpose="batch")
-    completion, error = run_async(_try(upload))
+    completion, error = run_async(attempt(upload))
     return Asked("upload", completion, error)
 
 

@@ -11,11 +11,8 @@ from pydantic import BaseModel
 from pytest_bdd import given, parsers, then, when
 
 from narrative_fixtures.services.openai.fake import DEFAULT_CONTENT
-from steps.common import lazy_module
+from steps.openai_support import MODEL, attempt, openai
 
-openai = lazy_module("openai")
-
-MODEL = "gpt-4o-mini"
 DATASET_STATS = {"rows": 5, "columns": 3}
 
 
@@ -45,13 +42,6 @@ class Answered:
     parsed: Any = None
 
 
-async def _attempt(awaitable) -> tuple[Any, Exception | None]:
-    try:
-        return await awaitable, None
-    except openai.OpenAIError as error:
-        return None, error
-
-
 # --- asking -----------------------------------------------------------------------------------------------------
 
 
@@ -64,7 +54,7 @@ def ask_with_instruction(openai_client, run_async, question, instruction):
 
 @when(parsers.re(r'the backend asks the Responses API "(?P<question>[^"]*)"'), target_fixture="answered")
 def ask_responses(openai_client, run_async, question):
-    return Answered(*run_async(_attempt(openai_client.responses.create(model=MODEL, input=question))))
+    return Answered(*run_async(attempt(openai_client.responses.create(model=MODEL, input=question))))
 
 
 @when(parsers.parse('the backend asks the Responses API "{question}" offering the tool "{tool}" and sends back '
@@ -97,11 +87,11 @@ def ask_structured(openai_client, run_async, api):
     if api == "chat completions API":
         call = openai_client.chat.completions.parse(model=MODEL, messages=[{"role": "user", "content": question}],
                                                     response_format=Recommendation)
-        completion, error = run_async(_attempt(call))
+        completion, error = run_async(attempt(call))
         return Answered(completion, error, parsed=completion and completion.choices[0].message.parsed)
     assert api == "Responses API", api
     call = openai_client.responses.parse(model=MODEL, input=question, text_format=Recommendation)
-    response, error = run_async(_attempt(call))
+    response, error = run_async(attempt(call))
     return Answered(response, error, parsed=response and response.output_parsed)
 
 
