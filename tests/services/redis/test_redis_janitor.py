@@ -183,3 +183,41 @@ def test_the_run_own_server_is_flushed_without_a_janitor():
     client = Client()
     asyncio.run(clean(client, None, before=True))
     assert client.flushed == 1
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("127.0.0.1:5555", ("127.0.0.1", 5555)),
+        ("[::1]:6379", ("::1", 6379)),
+        ("::ffff:127.0.0.1:5555", ("127.0.0.1", 5555)),
+        ("10.0.0.2:", ("10.0.0.2", -1)),
+        ("not-an-address:1", None),
+        ("", None),
+    ],
+)
+def test_client_addresses_are_compared_normalised(text, expected):
+    from narrative_fixtures.services.redis.janitor import _address
+
+    assert _address(text) == expected
+
+
+def test_the_run_sees_its_own_connections_and_those_of_its_children(database):
+    from narrative_fixtures.services.redis.janitor import _local_sockets
+
+    url, _, admin = database
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    mine = [local for local, remote in _local_sockets(False) if remote and remote[1] == port]
+    assert mine, "the admin client's connection is one of this process's sockets"
+    holder = f"import socket, time; s = socket.create_connection(('127.0.0.1', {port})); time.sleep(20)"
+    child = subprocess.Popen([sys.executable, "-c", holder])
+    try:
+        for _ in range(200):
+            with_children = [local for local, remote in _local_sockets(True) if remote and remote[1] == port]
+            if len(with_children) > len(mine):
+                break
+            time.sleep(0.05)
+        assert len(with_children) > len(mine)
+    finally:
+        child.kill()
+        child.wait()
