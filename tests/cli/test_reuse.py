@@ -154,3 +154,15 @@ def test_external_mode_on_a_server_up_started_cleans_it_without_allow_flush(proj
 
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*redis: mode=external (env TEST_REDIS_URL is set)*"])
+
+
+def test_the_fake_openai_up_starts_answers_an_app_at_openai_base_url(services):
+    import json
+    import urllib.request
+
+    services("up", "openai")
+    variables = services.variables("env", "openai")
+    request = urllib.request.Request(f"{variables['OPENAI_BASE_URL']}/models",
+                                     headers={"Authorization": f"Bearer {variables['OPENAI_API_KEY']}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200 and json.loads(response.read())["object"] == "list"
