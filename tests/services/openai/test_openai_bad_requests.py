@@ -151,6 +151,21 @@ def test_a_bad_body_gets_openais_400_over_raw_http(fake, server, case):
     assert fake.pending == 0
 
 
+NOT_AN_OBJECT = error("We could not parse the JSON body of your request. Expected a JSON object.")
+WRONG_MODEL = error("Invalid type for 'model': expected a string, but got an integer instead.", "model", "invalid_type")
+EVERY_ROUTE = {"/v1/chat/completions": {"messages": HELLO}, "/v1/responses": {"input": "Hello"},
+               "/v1/embeddings": {"input": "Hello"}}
+
+
+@pytest.mark.parametrize("path", list(EVERY_ROUTE))
+def test_every_route_refuses_a_body_that_is_no_object_or_names_no_string_model_alike(fake, server, path):
+    assert send(server, b"[1, 2]", path=path) == (400, NOT_AN_OBJECT)
+    assert send(server, json.dumps({**EVERY_ROUTE[path], "model": 5}).encode(), path=path) == (400, WRONG_MODEL)
+    status, missing = send(server, json.dumps(EVERY_ROUTE[path]).encode(), path=path)
+    assert status == 400 and "model" in missing["error"]["message"].lower(), missing
+    assert [entry.status for entry in fake.requests] == [400, 400, 400]
+
+
 SDK_CASES = ["content: 5", 'n: "abc"', "n: -3", "n: 1.5", 'tools: "x"', 'stream_options: "x"', "an unknown role"]
 
 
