@@ -176,6 +176,7 @@ Feature: OpenAI API mocking fixtures
     When the backend asks the Responses API "Summarise my dataset"
     Then the Responses API answers the fake API's standard answer
     And the SDK asked again after the rate limit: 2 requests, answered 429 then 200
+    And the SDK waited the 10 milliseconds asked for before asking again, not its own back-off of half a second
 
   @api:embeddings
   Scenario: Texts the backend embeds get vectors it can compare, the same text always the same vector

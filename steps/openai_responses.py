@@ -4,6 +4,8 @@ OpenAI SDK against the plugin's fake."""
 from __future__ import annotations
 
 import json
+import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -14,6 +16,8 @@ from narrative_fixtures.services.openai.fake import DEFAULT_CONTENT
 from steps.openai_support import MODEL, attempt, openai
 
 DATASET_STATS = {"rows": 5, "columns": 3}
+SDK_RETRY_LOGGER = "openai._base_client"
+SDK_RETRY_WAIT = re.compile(r"Retrying request in ([\d.]+) seconds")
 
 
 class Recommendation(BaseModel):
@@ -104,8 +108,9 @@ def fake_answers_json(fake, model, task):
 
 
 @given(parsers.parse("the fake API limits the rate of the next request and asks to retry after {ms:d} milliseconds"))
-def rate_limited(fake, ms):
+def rate_limited(fake, caplog, ms):
     fake.fail(429, retry_after=ms / 1000)
+    caplog.set_level(logging.INFO, logger=SDK_RETRY_LOGGER)  # the SDK logs the wait it chose before each retry
 
 
 # --- checking ---------------------------------------------------------------------------------------------------
@@ -195,6 +200,14 @@ def fails_on_mismatch(fake, answered, name, path):
     assert f"does not match the JSON schema '{name}'" in message and f"at ['{path}']" in message, message
     assert fake.calls("responses") == 1, "the SDK did not retry"
     assert [problem for problem in fake.take_problems() if name in problem], "the fixture would fail the test"
+
+
+@then(parsers.parse("the SDK waited the {ms:d} milliseconds asked for before asking again, not its own back-off of "
+                    "half a second"))
+def waited_as_asked(caplog, ms):
+    waits = [float(found[1]) for record in caplog.records if record.name == SDK_RETRY_LOGGER
+             and (found := SDK_RETRY_WAIT.match(record.getMessage()))]
+    assert waits == [ms / 1000], f"the SDK's waits before retrying (its own back-off starts at 0.5 s): {waits}"
 
 
 @then(parsers.parse("the SDK asked again after the rate limit: {count:d} requests, answered {first:d} then {last:d}"))
