@@ -100,9 +100,11 @@ def _interleaved(variants: dict, repeats: int) -> dict[str, float]:
 # --- 1. MongoDB ---------------------------------------------------------------------------------------------------
 
 def mongodb_listener_cost(endpoint, commands: int) -> dict[str, float]:
+    import pymongo.monitoring
+
     from narrative_fixtures.services.mongodb import fidelity
 
-    listener = fidelity._make_listener()
+    listener = fidelity._make_listener(pymongo.monitoring)
     address = ("127.0.0.1", endpoint.port)
     fidelity.WATCH._watched[address] = ("warn", "FerretDB bench")  # as watch() does for the run's FerretDB
     events = [SimpleNamespace(connection_id=address, command_name=name, command=command, request_id=n)

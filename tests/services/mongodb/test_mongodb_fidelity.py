@@ -187,3 +187,36 @@ def test_the_warning_is_narrative_fixtures_fidelity_warning():
 
     assert narrative_fixtures.FidelityWarning is fidelity.FidelityWarning
     assert issubclass(narrative_fixtures.FidelityWarning, UserWarning)
+
+
+APP_MODULE = """
+import os
+
+import pymongo
+
+CLIENT = pymongo.MongoClient(os.environ["APP_MONGODB_URL"])  # made when the application is imported
+"""
+
+APP_MODULE_TESTS = """
+import app_store
+
+
+def test_report_through_the_import_time_client(mongodb_service):
+    db = app_store.CLIENT[mongodb_service.database]
+    db.datasets.insert_many([{"category": "sales", "rows": n} for n in (1200, 800)])
+    list(db.datasets.aggregate([{"$group": {"_id": "$category", "n": {"$sum": 1}, "rows": {"$sum": "$rows"}}}]))
+"""
+
+
+def test_a_client_the_application_makes_at_import_time_is_watched_too(project, ferretdb):
+    # the listener is registered when the run starts (or when PyMongo is imported), not when mongodb_service is set
+    # up: a client made while the test modules are collected already reports its commands
+    for variable in (*MONGODB_VARIABLES, "TEST_MONGODB_FIDELITY"):
+        project._monkeypatch.delenv(variable, raising=False)
+    project._monkeypatch.setenv("TEST_MONGODB_URI", ferretdb.url)  # a FerretDB in external mode: watched as well
+    project._monkeypatch.setenv("APP_MONGODB_URL", ferretdb.url)
+    project.makepyfile(app_store=APP_MODULE, test_app_at_import=APP_MODULE_TESTS)
+    result = project.runpytest_subprocess("-p", "no:randomly", "--junitxml=junit.xml")  # a fresh PyMongo
+    result.assert_outcomes(passed=1)
+    assert checks.operations(checks.findings(project)["test_report_through_the_import_time_client"]) == [
+        "MongoDB fidelity: $group with several accumulators"]

@@ -28,12 +28,14 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+SESSION = boto3.session.Session()  # the application's session, made when it is imported (at collection)
+
 
 def app_storage(s3_service):
     # the application under test makes its own client from the endpoint it is given
-    return boto3.client("s3", endpoint_url=s3_service.url, region_name=s3_service.region,
-                        aws_access_key_id=s3_service.access_key_id,
-                        aws_secret_access_key=s3_service.secret_access_key)
+    return SESSION.client("s3", endpoint_url=s3_service.url, region_name=s3_service.region,
+                          aws_access_key_id=s3_service.access_key_id,
+                          aws_secret_access_key=s3_service.secret_access_key)
 
 
 def test_lock(s3_service, test_s3_bucket):
@@ -92,6 +94,15 @@ def test_warn_by_default_the_apps_own_client_racing_a_conditional_write_gets_a_f
         "SKIPPED*needs the S3 server (atomic conditional writes): the run's is the stand-in moto S3 server *;"
         " set S3_ENDPOINT_URL to a LocalStack",
     ])
+
+
+def test_a_session_the_application_makes_at_import_time_is_watched_too(app_project):
+    # the handler is in botocore's built-in handlers from the start of the run, not from when s3_service is set up:
+    # test_app's SESSION, made while the test modules are collected, has it
+    result = app_project.runpytest_subprocess("-p", "no:randomly", "-k", "lock", "--junitxml=junit.xml")  # fresh boto3
+    result.assert_outcomes(passed=1)
+    assert checks.operations(checks.findings(app_project)["test_lock"]) == [
+        "S3 fidelity: conditional create (put_object IfNoneMatch='*')"]
 
 
 def test_fail_fails_the_test_with_that_line(app_project):
