@@ -73,6 +73,8 @@ def _view(run: dict) -> tuple[dict, dict]:
 
 
 def main() -> int:
+    from narrative_fixtures.signoff.checklist import JUDGES_ITS_RUN
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shards", type=int, default=3)
     parser.add_argument("--out", default=str(ROOT / "reports" / "bench-shards"))
@@ -119,11 +121,14 @@ def main() -> int:
         "balanced_by": "the full run's durations (pytest-split's --durations-path)",
         "merge_exit_status": done.returncode,
         "merged_kind": merged_run["kind"],
+        "left_to_a_whole_run": sorted(k for k, v in merged_outcomes.items() if v == "not run"),
         "same_verdicts": merged_verdicts == full_verdicts,
+        "same_verdicts_but_whole_run_criteria": {k: v for k, v in merged_verdicts.items() if k not in JUDGES_ITS_RUN}
+        == {k: v for k, v in full_verdicts.items() if k not in JUDGES_ITS_RUN},
         "same_outcomes": merged_outcomes == full_outcomes,
         "differing_outcomes": {k: [full_outcomes.get(k), merged_outcomes.get(k)]
                                for k in sorted(set(full_outcomes) | set(merged_outcomes))
-                               if full_outcomes.get(k) != merged_outcomes.get(k)},
+                               if full_outcomes.get(k) != merged_outcomes.get(k) and merged_outcomes.get(k) != "not run"},
         "verdicts": merged_verdicts,
     }  # fmt: skip
     if args.snapshot:
