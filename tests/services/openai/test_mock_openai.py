@@ -70,6 +70,13 @@ async def test_a_misspelled_attribute_raises_attribute_error(mock_openai, mock_n
         getattr(mock_openai, mock_name).asert_awaited_once()
 
 
+@pytest.mark.parametrize("misspelled", ["responses.craete", "responses.parsed", "embedding.create", "embeddings.creat"])
+async def test_a_misspelled_call_on_the_client_raises_attribute_error(mock_openai, misspelled):
+    resource, method = misspelled.split(".")
+    with pytest.raises(AttributeError):
+        getattr(getattr(mock_openai.client, resource), method)
+
+
 async def test_answers_are_scripted_like_any_async_mock(mock_openai):
     mock_openai.responses_mock.return_value = mock_openai.responses_answer("Scripted.")
     mock_openai.embeddings_mock.side_effect = openai.APIConnectionError(request=None)

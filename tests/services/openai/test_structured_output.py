@@ -143,3 +143,12 @@ def test_a_streamed_chat_parse_gets_a_valid_instance(fake, server):
     ) as stream:
         final = stream.get_final_completion()
     assert isinstance(final.choices[0].message.parsed, Recommendation)
+
+
+def test_a_streamed_responses_parse_gets_the_scripted_instance(fake, server):
+    fake.reply_json(ANSWER)
+    with strict_client(server) as client, client.responses.stream(
+        model="gpt-4o", input="Recommend", text_format=Recommendation
+    ) as stream:
+        final = stream.get_final_response()
+    assert final.output_parsed.steps == [Step(name="fit", order=1)] and final.output_parsed.model == "linear_regression"
