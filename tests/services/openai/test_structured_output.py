@@ -152,3 +152,45 @@ def test_a_streamed_responses_parse_gets_the_scripted_instance(fake, server):
     ) as stream:
         final = stream.get_final_response()
     assert final.output_parsed.steps == [Step(name="fit", order=1)] and final.output_parsed.model == "linear_regression"
+
+
+SWALLOWING_APP = '''
+import openai
+import pytest
+from pydantic import BaseModel
+
+
+class Summary(BaseModel):
+    rows: int
+
+
+def summarise(client) -> Summary | None:
+    try:  # an app that swallows API errors: the mismatch would never reach the test's assertions
+        return client.responses.parse(model="gpt-4o", input="Summarise", text_format=Summary).output_parsed
+    except openai.APIError:
+        return None
+
+
+def test_the_app_swallows_a_mismatching_script(openai_server, openai_sync_client):
+    openai_server.reply_json({"rows": "five"})
+    assert summarise(openai_sync_client) is None
+
+
+def test_a_test_that_expects_the_mismatch_takes_it(openai_server, openai_sync_client):
+    openai_server.reply_json({"rows": "five"})
+    assert summarise(openai_sync_client) is None
+    assert len(openai_server.take_problems()) == 1
+
+
+def test_the_next_test_is_clean(openai_server, openai_sync_client):
+    assert summarise(openai_sync_client) == Summary(rows=0) and openai_server.problems == []
+'''
+
+
+def test_a_mismatching_script_the_app_swallowed_fails_the_test_at_teardown_in_one_line(project):
+    project.makepyfile(SWALLOWING_APP)
+    result = project.runpytest_inprocess("-p", "no:randomly", "--require-services")
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_the_app_swallows_a_mismatching_script*",
+                                 "openai: *does not match the JSON schema 'Summary'*"])
+    assert "Traceback" not in result.stdout.str()
