@@ -26,3 +26,12 @@ def test_doctor_says_ok_for_what_this_machine_has():
 
     assert "ok       redis-server (redis embedded mode)" in done.stdout
     assert "ok       s3 client libraries (boto3, moto)" in done.stdout and "binary cache:" in done.stdout
+
+
+def test_doctor_build_without_go_says_what_to_install_in_one_line(tmp_path):
+    done = subprocess.run([*command(), "doctor", "--build"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PATH": str(tmp_path), "NARRATIVE_CACHE_DIR": str(tmp_path / "cache")})
+
+    assert done.returncode == 1
+    failed = next(line for line in done.stdout.splitlines() if line.startswith("FerretDB build failed"))
+    assert "Go" in failed and "Traceback" not in done.stdout + done.stderr
