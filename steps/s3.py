@@ -77,7 +77,7 @@ def fails_fast(s3_client, seconds):
 @then("the bucket is named after the configured test bucket, this worker and, on a shared server, this run")
 def bucket_named(bucket, s3_service, request):
     configured = settings_of(request.config)["s3"]["bucket"]
-    shared = s3_service.mode == "external"  # another run may use the same server: the run's id keeps them apart
+    shared = s3_service.shared  # external or reused: another run may use the same server, the run id keeps them apart
     assert bucket == s3_service.bucket == bucket_name(
         configured, registry_of(request.config).context.run_id if shared else None
     )
