@@ -3,6 +3,7 @@
     uv run python bench/bench.py                 # everything, writes reports/bench.json and prints a table
     uv run python bench/bench.py --only redis    # one service's sections
     uv run python bench/bench.py --skip-full     # without the full `pytest features` runs
+    uv run python bench/bench.py --startup       # and bench/startup.py's start-up figures (its own table)
 
 Sections: cold start of the four embedded services; per-test overhead of our fixtures against a peer on the same
 server (pytest-redis, pytest-mongo's client fixture, moto's in-process ``mock_aws``); the OpenAI fake's start and
@@ -316,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", type=int, default=60, help="tests per fixture for the per-test overhead")
     parser.add_argument("--repeats", type=int, default=5, help="cold starts per service")
     parser.add_argument("--skip-full", action="store_true", help="skip the full `pytest features` runs")
+    parser.add_argument("--startup", action="store_true", help="also bench/startup.py's start-up figures")
     parser.add_argument("--output", default=str(ROOT / "reports" / "bench.json"))
     args = parser.parse_args(argv)
     services = args.only.split(",") if args.only else list(cfg.SERVICES)
@@ -333,6 +335,10 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(results, indent=2))
     print(table(results))
+    if args.startup:  # its own table: start-up ratios against a bare pytest and pytest-redis, -n 2 vs -n 0
+        import startup
+
+        startup.main(["--skip-full"] if args.skip_full else [])
     print(f"\nwritten: {args.output}")
     return 0
 
