@@ -77,3 +77,12 @@ def fake(server):
     controller.reset()
     yield controller
     controller.reset()
+
+
+@pytest.fixture
+def http(server):
+    """A raw HTTP client of the module's fake (the fake key sent), to read the wire JSON itself."""
+    import httpx
+
+    with httpx.Client(base_url=server.url, headers={"authorization": f"Bearer {KEY}"}, timeout=5) as client:
+        yield client

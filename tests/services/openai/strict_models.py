@@ -6,18 +6,10 @@ from __future__ import annotations
 
 import warnings
 
-import httpx
 import openai
-import pytest
 from pydantic import BaseModel
 
-KEY = "sk-test-key-for-mocking"
-
-
-@pytest.fixture
-def http(server):
-    with httpx.Client(base_url=server.url, headers={"authorization": f"Bearer {KEY}"}, timeout=5) as client:
-        yield client
+from .conftest import KEY  # the fake's key (re-exported: one constant for every OpenAI self-test)
 
 
 def strict_client(server, **options):

@@ -31,7 +31,7 @@ from narrative_fixtures.services.openai.fake import (
     tokens,
 )
 from narrative_fixtures.services.openai.fake.models import reply_from_dict, reply_to_dict
-from tests.services.openai.strict_models import KEY, conforms, http, sse_events, strict_client  # noqa: F401 - http: a fixture
+from tests.services.openai.strict_models import KEY, conforms, sse_events, strict_client
 
 HELLO = [{"role": "user", "content": "Hello"}]
 TOOLS = [

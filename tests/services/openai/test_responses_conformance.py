@@ -12,7 +12,7 @@ from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter
 
 from narrative_fixtures.services.openai.fake import DEFAULT_CONTENT, prompt_tokens, tokens
-from tests.services.openai.strict_models import KEY, conforms, http, strict_client  # noqa: F401 - http: a fixture
+from tests.services.openai.strict_models import KEY, conforms, strict_client
 
 TOOLS = [{"type": "function", "name": "get_dataset_stats", "strict": True,
           "parameters": {"type": "object", "properties": {"dataset_id": {"type": "string"}},

@@ -7,7 +7,7 @@ import openai
 import pytest
 from openai.types.responses import Response, ResponseItemList
 
-from tests.services.openai.strict_models import conforms, http, strict_client  # noqa: F401 - http: a fixture
+from tests.services.openai.strict_models import conforms, strict_client
 
 CONVERSATION = [
     {"role": "developer", "content": "Answer in one sentence."},
