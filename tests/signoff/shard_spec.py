@@ -125,9 +125,10 @@ def run_spec(path: Path, reports: str, *args: str, **env: str) -> subprocess.Com
     environment = demo_env()
     environment.pop("TEST_REDIS_URL")  # embedded unless the caller names a Redis
     environment.update(NARRATIVE_REPORTS_DIR=reports, **env)
+    no_xdist = [] if "-n" in args else ["-p", "no:xdist"]
     command = [
         sys.executable, "-m", "pytest", "features", *args, "-p", "no:randomly", "-p", "no:cacheprovider",
-        "-p", "no:xdist", "--rootdir", str(path), "-c", str(path / "pytest.ini"),
+        *no_xdist, "--rootdir", str(path), "-c", str(path / "pytest.ini"),
     ]  # fmt: skip
     return subprocess.run(command, cwd=path, env=environment, capture_output=True, text=True, timeout=180)
 

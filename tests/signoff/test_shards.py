@@ -101,6 +101,14 @@ def test_shards_are_deterministic_and_balanced_by_recorded_durations(spec, tmp_p
     assert _collected(weighed) == [nodeids[0]]  # the one long scenario is a shard of its own
 
 
+def test_a_shard_under_xdist_records_the_spec_its_workers_collected(spec):
+    done = run_spec(spec, "xdist", "--shard", "2/3", "-n", "2")
+    assert done.returncode == 0, done.stdout[-2000:]
+    shard = record(spec / "xdist")
+    assert shard["kind_reason"] == "shard 2 of 3" and len(shard["shard"]["spec"]) == SCENARIOS
+    assert set(outcomes(shard)) == set(outcomes(record(spec / "s2")))  # the same split as without xdist
+
+
 @pytest.mark.parametrize("value", ["4/3", "two"])
 def test_a_bad_shard_is_one_line_naming_the_option_and_the_value(spec, value):
     done = run_spec(spec, "bad", "--shard", value)
