@@ -153,3 +153,72 @@ def test_a_client_of_the_plugin_reads_strings_and_gives_up_quickly(embedded):
     finally:
         client.delete("k")
         client.close()
+
+
+class KnownSecret:
+    """The run's provisioning context with a known password and, if asked, a server shared by the xdist workers."""
+
+    def __init__(self, context, shared: bool = False) -> None:
+        self._context, self.shared = context, shared
+
+    def __getattr__(self, name):
+        return getattr(self._context, name)
+
+    def secret(self, service: str) -> str:
+        return f"known-{service}-password"
+
+
+@pytest.fixture
+def context(tmp_path, monkeypatch):
+    from narrative_fixtures import config as cfg
+    from narrative_fixtures.provisioning import ProvisionContext
+
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    settings = cfg.resolve({}, {}, {"services_log_dir": str(tmp_path)}, Path("/"))
+    return ProvisionContext(settings, "master")
+
+
+def test_the_run_server_uses_the_run_password_and_another_server_one_and_a_log_of_its_own(context):
+    endpoint, process = PROVIDER.start_embedded(KnownSecret(context))
+    try:
+        assert url_password(endpoint.url) == "known-redis-password" and endpoint.started_in == process.started_in
+    finally:
+        process.stop()
+    endpoint, process = PROVIDER.start_embedded(KnownSecret(context), server="redis-cache")
+    try:
+        assert url_password(endpoint.url) != "known-redis-cache-password"
+        assert process.log_path == context.log_path("redis-cache") and endpoint.db == 0
+    finally:
+        process.stop()
+
+
+def test_a_server_shared_by_the_xdist_workers_gives_each_worker_its_database(context, monkeypatch):
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw3")
+    endpoint, process = PROVIDER.start_embedded(KnownSecret(context, shared=True))
+    try:
+        assert endpoint.db == 3 and endpoint.url.endswith("/3")
+    finally:
+        process.stop()
+
+
+def test_the_worker_given_decides_the_database_not_the_environment(embedded, monkeypatch):
+    endpoint, _ = embedded
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    url = endpoint.url.rsplit("/", 1)[0] + "/3"
+    assert PROVIDER.connect(url, "master").url == url
+    assert PROVIDER.connect(url, "gw1").url.endswith("/4")
+    assert PROVIDER.connect(url, "master").details == {"db": 3, "allow_flush": False}
+
+    class Settings(dict):
+        def flag(self, key):
+            return False
+
+    class Context:
+        worker_id = "master"
+
+    assert PROVIDER.connect_external(Settings(url=url), Context()).url == url
+
+
+def test_a_bad_external_url_names_the_setting_given():
+    with pytest.raises(ConfigError, match=r"^MY_REDIS=redis://h:1/x: the database must be a number"):
+        PROVIDER.connect("redis://h:1/x", "master", setting="MY_REDIS")
