@@ -221,3 +221,41 @@ def test_the_run_sees_its_own_connections_and_those_of_its_children(database):
     finally:
         child.kill()
         child.wait()
+
+
+LISTENER = """
+import os, sys, time, redis
+if os.fork():
+    os._exit(0)  # owned by no process of the test run
+client = redis.Redis.from_url(sys.argv[1], client_name="listener")
+if sys.argv[3] == "subscriber":
+    pubsub = client.pubsub()
+    pubsub.subscribe("job_updates")
+    pubsub.get_message(timeout=1)
+else:
+    client.ping()
+open(sys.argv[2], "w").write("ready")
+time.sleep(30)
+"""
+
+
+@pytest.mark.parametrize("kind, db_offset", [("subscriber", 0), ("client of another database", 1)])
+def test_a_stranger_that_cannot_write_into_the_database_does_not_stop_the_flush(database, tmp_path, kind, db_offset):
+    url, db, admin = database
+    janitor = RedisJanitor(url, "ourrun", db, allow_flush=False).claim()
+    ready, listener = tmp_path / "ready", None
+    their_url = url.rsplit("/", 1)[0] + f"/{db + db_offset}"
+    subprocess.run([sys.executable, "-c", LISTENER, their_url, str(ready), kind.split()[0]], check=True, timeout=30)
+    try:
+        for _ in range(300):
+            if ready.exists():
+                break
+            time.sleep(0.05)
+        listener = next(c for c in admin.client_list() if c.get("name") == "listener")
+        admin.set("written-by-the-test", "1")
+        janitor.after_test()
+        assert admin.dbsize() == 0, f"a {kind} writes no keys here: the run's keys are flushed"
+    finally:
+        if listener is not None:
+            admin.client_kill_filter(_id=listener["id"])
+        janitor.release()
