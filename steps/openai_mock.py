@@ -33,8 +33,14 @@ def mocked_completion(mocked, run_async):
 def mocked_is_strict(mocked, run_async):
     with pytest.raises(TypeError, match="messages"):
         mocked.client.chat.completions.create(model="gpt-4", mesages=user("typo"))
+    with pytest.raises(TypeError, match="inptu"):
+        mocked.client.responses.create(model="gpt-4o", inptu="typo")
+    with pytest.raises(TypeError, match="input"):
+        mocked.client.embeddings.create(model="text-embedding-3-small", inputs=["typo"])
     with pytest.raises(AttributeError):
         mocked.client.chat.completion  # noqa: B018 - the SDK has no such attribute
+    with pytest.raises(AttributeError):
+        mocked.client.responses.craete  # noqa: B018
     with pytest.raises(AttributeError):
         mocked.async_mock.assert_awaited_once_wiht  # noqa: B018 - a misspelled assertion must not pass silently
     with pytest.raises(openai.PermissionDeniedError, match="mock_openai does not mock GET /v1/models"):
