@@ -1,4 +1,5 @@
-"""The fake OpenAI API on bad requests: OpenAI's own 400/401 answers, a capped body (413), a bounded record.
+"""The fake OpenAI API on bad requests: OpenAI's own 400/401 answers (the capped body and the bounded record:
+``test_openai_record_bounds``).
 
 Each bad input goes through a raw HTTP client (``http.client``: it sends whatever it is told, a non-numeric
 ``Content-Length`` too) and, where the SDK can send it, through the real ``openai`` SDK, which must raise its own
@@ -7,21 +8,18 @@ Each bad input goes through a raw HTTP client (``http.client``: it sends whateve
 
 from __future__ import annotations
 
-import http.client
 import json
 import threading
-import tracemalloc
 
 import httpx
 import openai
 import pytest
 
-from narrative_fixtures.services.openai.fake import FakeOpenAI, FakeOpenAIServer, LocalBackend
-from narrative_fixtures.services.openai.fake.models import mask_headers
+from narrative_fixtures.services.openai.fake import FakeOpenAIServer
 
-KEY = "sk-test-key-for-mocking"
+from .raw_http import AUTH, post_json, sdk, send
+
 HELLO = [{"role": "user", "content": "Hello"}]
-AUTH = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
 NO_KEY_MESSAGE = (
     "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth"
     " (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the"
@@ -32,33 +30,6 @@ NO_KEY_MESSAGE = (
 
 def error(message: str, param: str | None = None, code: str | None = None) -> dict:
     return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
-
-
-def send(server, body: bytes | None = None, headers: dict | None = None, path: str = "/v1/chat/completions",
-         method: str = "POST") -> tuple[int, object]:
-    """One raw request, headers exactly as given (``Content-Length`` from the body unless given); status and JSON."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    try:
-        connection.putrequest(method, path, skip_accept_encoding=True)
-        headers = dict(AUTH if headers is None else headers)
-        if body is not None and not any(name.lower() == "content-length" for name in headers):
-            headers["Content-Length"] = str(len(body))
-        for name, value in headers.items():
-            connection.putheader(name, value)
-        connection.endheaders(body)
-        response = connection.getresponse()
-        raw = response.read()
-        return response.status, json.loads(raw) if raw else None
-    finally:
-        connection.close()
-
-
-def post_json(server, body: dict, headers: dict | None = None) -> tuple[int, object]:
-    return send(server, json.dumps(body).encode(), headers)
-
-
-def sdk(server, **options) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.url, api_key=KEY, max_retries=0, timeout=10, **options)
 
 
 # --- type and value errors: OpenAI's 400, never a 500 --------------------------------------------------------------
@@ -252,69 +223,6 @@ def test_a_missing_authorization_gets_401_raw_and_through_the_sdk(fake, server):
     assert send(server, None, {}, "/_fake/health", "GET")[0] == 200, "the control API needs no key"
 
 
-# --- the body cap and the bounded record --------------------------------------------------------------------------
-
-BIG = 64 * 1024 * 1024
-
-
-def test_a_64_mb_body_answers_413_without_being_held(fake, server):
-    payload = b'{"model": "gpt-4", "messages": [{"role": "user", "content": "' + b"x" * BIG + b'"}]}'
-    tracemalloc.start()
-    try:
-        status, answer = send(server, payload)  # answered at all: a hang is the test's timeout, never a bound here
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    limit = server.state.max_body_bytes
-    assert (status, answer) == (
-        413,
-        {"error": {"message": f"Request body too large: {len(payload)} bytes; the fake OpenAI API accepts at most"
-                              f" {limit} bytes.", "type": "invalid_request_error", "param": None,
-                   "code": "request_too_large"}},
-    )
-    assert peak < 4 * 1024 * 1024, f"the server held {peak} bytes while refusing the body"
-    [entry] = fake.requests
-    assert entry.status == 413 and entry.body is None and entry.body_bytes == len(payload)
-    del payload
-
-
-def test_the_sdk_sees_the_413_too(fake, server):
-    with sdk(server) as client, pytest.raises(openai.APIStatusError) as raised:
-        client.chat.completions.create(model="gpt-4", messages=[{"role": "user", "content": "x" * BIG}])
-    assert raised.value.status_code == 413 and raised.value.code == "request_too_large"
-
-
-def test_a_large_accepted_body_is_recorded_as_a_bounded_summary(fake, server):
-    text = "y" * (2 * 1024 * 1024)
-    with sdk(server) as client:
-        client.chat.completions.create(model="gpt-4", messages=[{"role": "user", "content": text}], n=2)
-    [entry] = fake.requests
-    kept = json.dumps(entry.to_dict())
-    assert len(kept) < 2 * server.state.record_body_limit, "a huge body is summarised, not kept"
-    assert entry.body_bytes > len(text) and entry.truncated
-    assert entry.model == "gpt-4" and entry.body["n"] == 2 and entry.messages == []
-    assert entry.body["messages"].startswith("[not kept: ")
-
-
-def test_the_number_of_records_is_bounded_and_the_dropped_ones_counted():
-    fake_server = FakeOpenAIServer(max_records=5).start()
-    try:
-        fake = FakeOpenAI(fake_server.url, LocalBackend(fake_server.state), KEY)
-        with sdk(fake_server) as client:
-            for index in range(8):
-                client.chat.completions.create(model="gpt-4", messages=[{"role": "user", "content": str(index)}])
-        assert [entry.messages[0]["content"] for entry in fake.requests] == ["3", "4", "5", "6", "7"]
-        assert fake.dropped == 3
-        fake.reset()
-        assert fake.requests == [] and fake.dropped == 0
-    finally:
-        fake_server.stop()
-
-
-def test_the_default_record_is_bounded(server):
-    assert 0 < server.state.max_records <= 10_000 and 0 < server.state.record_body_limit <= 1024 * 1024
-
-
 def test_concurrent_bad_requests_leave_the_fake_serving(fake, server):
     outcomes = []
 
@@ -328,17 +236,3 @@ def test_concurrent_bad_requests_leave_the_fake_serving(fake, server):
         thread.join(10)
     assert outcomes == [400] * len(threads)
     assert post_json(server, {"model": "gpt-4", "messages": HELLO})[0] == 200
-
-
-# --- case 7: one masking module ------------------------------------------------------------------------------------
-
-
-def test_recorded_headers_are_masked_by_the_one_masking_module():
-    masked = mask_headers(
-        [("Authorization", f"Bearer {KEY}"), ("api-key", "azure-secret"), ("X-Api-Key", "k-1234"),
-         ("Proxy-Authorization", "Basic dXNlcjpwYXNz"), ("X-Trace", "kept")]
-    )
-    assert masked == {
-        "authorization": "Bearer ***", "api-key": "***", "x-api-key": "***", "proxy-authorization": "Basic ***",
-        "x-trace": "kept",
-    }
