@@ -2,7 +2,8 @@
 
 The Redis feature uses the plugin's ``redis_service`` (so each run starts its own embedded redis-server, or uses
 the one ``TEST_REDIS_URL`` names); the others are plain. ``FAIL_SCENARIO=<name>`` makes the scenario of that
-name fail. ``JUDGING_FEATURE`` (added by a test that wants it) is a scenario of a criterion that judges its run. Every run is its own pytest process with its own reports directory (``reports_dir``).
+name fail. ``JUDGING_FEATURE`` (added by a test that wants it) is a scenario of a criterion that judges its run.
+Every run is its own pytest process with its own reports directory (``reports_dir``).
 """
 
 from __future__ import annotations
