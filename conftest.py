@@ -1,7 +1,7 @@
 """The acceptance spec's step definitions and reports (the fixtures come from the plugin).
 
-One steps module per feature (the service ones and the cross-cutting criteria), the nested-run helpers in
-``steps.nested``; the sign-off recorder and the Allure labels from the reporting package ``narrative_fixtures.signoff``.
+One steps module per feature (the service ones and the cross-cutting criteria; the OpenAI feature's split by job in
+``steps.openai*``, their shared pieces in ``steps.openai_support``), the nested-run helpers in ``steps.nested``; the sign-off recorder and the Allure labels from the reporting package ``narrative_fixtures.signoff``.
 """
 
 import pytest

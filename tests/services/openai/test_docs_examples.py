@@ -37,3 +37,29 @@ def test_the_fixture_reference_links_the_guide():
     title, path = fixtures.GUIDE
     assert f"Guide: [{title}]({path})" in reference.render()
     assert (DOC.parent / path).read_text().splitlines()[0] == f"# {title}"
+
+
+def doc_section(title: str) -> str:
+    """The text of the guide's ``## <title>`` section, up to the next ``## ``."""
+    text = DOC.read_text()
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:] if end == -1 else text[start:end]
+
+
+def test_every_attribute_of_the_endpoint_is_documented():
+    from narrative_fixtures.core.registry import Endpoint
+    from narrative_fixtures.services.openai.endpoint import OpenAIEndpoint
+
+    own = {name for name in vars(OpenAIEndpoint) if not name.startswith("_")} - set(vars(Endpoint))
+    section = doc_section("The endpoint: `openai_service`")
+    missing = sorted(name for name in own | {"url", "details"} if f"`{name}" not in section)
+    assert missing == [], f"docs/openai-fake.md's endpoint table does not name {missing}"
+
+
+def test_the_served_surface_table_lists_every_route_the_fake_serves():
+    from narrative_fixtures.services.openai.fake.unserved import served_endpoints
+
+    section = doc_section("What the fake serves, against the OpenAI API reference")
+    missing = [route for route in served_endpoints() if route.replace("{response_id}", "{id}") not in section]
+    assert missing == [], f"docs/openai-fake.md's surface table does not list {missing}"
