@@ -9,8 +9,7 @@ busy moment hits every case alike):
 - one Redis scenario of the acceptance spec (``features/test_redis.py -k time_to_live``) against a bare pytest
   running one empty test with the same plugins installed (target <= 1.5x);
 - another project's one-test file using ``redis_client`` against pytest-redis doing the same (target <= 1.2x);
-- the full ``pytest features --require-services`` wall with ``-n 0`` and ``-n 2`` (targets <= 8 s, >= 1.3x), ``-n 2``
-  longest-first (core.ordering, from the cache's durations) and in collected order (an empty cache of its own), with
+- the full ``pytest features --require-services`` wall with ``-n 0`` and ``-n 2`` (targets <= 8 s, >= 1.3x), with
   where the time goes: worker start-up (collect-only ``-n 2`` vs ``-n 0``) and the longest scenarios.
 
 Figures, never assertions. Bytecode is written to a private ``PYTHONPYCACHEPREFIX`` (a user's machine caches .pyc;
@@ -133,11 +132,9 @@ def startup_cases(work: Path) -> dict[str, tuple[list[str], Path]]:
 
 def full_cases(work: Path) -> dict[str, tuple]:
     features = ("features", "--require-services")
-    empty = work / "empty-cache"  # a fresh cache of its own each time (never --cache-clear in a shared checkout)
     return {
         "full -n 0": (pytest_argv(*features, "-n", "0", "--durations=12"), ROOT),
         "full -n 2": (pytest_argv(*features, "-n", "2"), ROOT),
-        "full -n 2 unordered": (pytest_argv(*features, "-n", "2", "-o", f"cache_dir={empty}"), ROOT, empty),
         "collect -n 0": (pytest_argv(*features, "--co", "-n", "0"), ROOT),
         "collect -n 2": (pytest_argv(*features, "--co", "-n", "2"), ROOT),
     }
@@ -162,8 +159,6 @@ def table(results: dict) -> str:
         row("full -n 0", "pytest features --require-services -n 0", "", "<= 8 s")
         row("full -n 2", "pytest features --require-services -n 2",
             f"{full['full -n 0']['median_s'] / full['full -n 2']['median_s']:.2f}x faster than -n 0", ">= 1.3x")
-        row("full -n 2 unordered", "-n 2 in collected order (an empty cache: no durations)",
-            f"{full['full -n 0']['median_s'] / full['full -n 2 unordered']['median_s']:.2f}x faster than -n 0")
         row("collect -n 0", "collect only, -n 0")
         row("collect -n 2", "collect only, -n 2 (worker start-up)",
             f"+{full['collect -n 2']['median_s'] - full['collect -n 0']['median_s']:.2f} s")
