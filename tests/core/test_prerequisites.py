@@ -108,3 +108,14 @@ def test_a_pip_user_without_go_is_told_to_install_go_and_run_the_doctor(project,
     assert "Go is not installed" in output and "apt-get install -y golang-go" in output
     assert DOCTOR in output
     assert ".ci/install" not in output
+
+
+def test_a_pip_user_without_redis_server_is_told_how_to_install_it(project, tmp_path):
+    project.makepyfile(test_uses_redis="def test_kv(redis_service):\n    assert redis_service.url\n")
+    project._monkeypatch.setenv("PATH", _path_with(tmp_path, "dnf"))  # a Fedora-like system without redis-server
+    result = project.runpytest_subprocess("-rs", "-p", "no:randomly", "-p", "no:cacheprovider")
+    result.assert_outcomes(skipped=1)
+    output = result.stdout.str()
+    assert "redis-server is not installed" in output and "dnf install -y redis" in output
+    assert DOCTOR in output and "TEST_REDIS_URL" in output
+    assert ".ci/install" not in output
