@@ -222,3 +222,69 @@ def test_the_worker_given_decides_the_database_not_the_environment(embedded, mon
 def test_a_bad_external_url_names_the_setting_given():
     with pytest.raises(ConfigError, match=r"^MY_REDIS=redis://h:1/x: the database must be a number"):
         PROVIDER.connect("redis://h:1/x", "master", setting="MY_REDIS")
+
+
+def test_a_url_that_is_not_a_redis_url_says_what_is_expected():
+    with pytest.raises(ConfigError) as error:
+        external_url("http://h:1", "master")
+    assert str(error.value) == "TEST_REDIS_URL=http://h:1 is not a Redis URL (expected redis://[:password@]host:port/db)"
+
+
+def test_an_external_redis_is_named_a_redis_server(monkeypatch):
+    class Answering:
+        def info(self, section):
+            return {"redis_version": "7.2.4"}
+
+        def close(self):
+            pass
+
+    from narrative_fixtures.services.redis import provider
+
+    monkeypatch.setattr(provider, "sync_client", lambda url, **options: Answering())
+    external = PROVIDER.connect("redis://h:1/2", "master")
+    assert (external.service, external.backend, external.version) == ("redis", "redis-server", "7.2.4")
+
+
+@pytest.mark.parametrize("reply", ["NOAUTH Authentication required.", "WRONGPASS invalid username-password pair"])
+def test_an_older_server_refusing_the_password_is_the_same_one_line_error(reply, monkeypatch):
+    import redis as redis_py
+
+    from narrative_fixtures.services.redis import provider
+
+    class Refusing:
+        def info(self, section):
+            raise redis_py.ResponseError(reply)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(provider, "sync_client", lambda url, **options: Refusing())
+    with pytest.raises(ConfigError) as refused:
+        PROVIDER.connect("redis://:s3cret@h:1/2", "master")
+    assert str(refused.value) == f"redis rejected the password in TEST_REDIS_URL=redis://:***@h:1/2 ({reply})"
+
+
+def test_another_error_of_the_server_is_not_taken_for_a_password_problem(monkeypatch):
+    import redis as redis_py
+
+    from narrative_fixtures.services.redis import provider
+
+    class Failing:
+        def info(self, section):
+            raise redis_py.ResponseError("ERR unknown command 'INFO'")
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(provider, "sync_client", lambda url, **options: Failing())
+    with pytest.raises(redis_py.ResponseError, match="unknown command"):
+        PROVIDER.connect("redis://h:1/2", "master")
+
+
+def test_another_server_has_an_18_byte_password_and_an_unshared_one_database_0(context, monkeypatch):
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw3")
+    endpoint, process = PROVIDER.start_embedded(KnownSecret(context), server="redis-other")
+    try:
+        assert len(url_password(endpoint.url)) == 24 and endpoint.db == 0  # token_urlsafe(18): 24 characters
+    finally:
+        process.stop()
