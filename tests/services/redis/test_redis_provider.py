@@ -227,7 +227,8 @@ def test_a_bad_external_url_names_the_setting_given():
 def test_a_url_that_is_not_a_redis_url_says_what_is_expected():
     with pytest.raises(ConfigError) as error:
         external_url("http://h:1", "master")
-    assert str(error.value) == "TEST_REDIS_URL=http://h:1 is not a Redis URL (expected redis://[:password@]host:port/db)"
+    expected = "TEST_REDIS_URL=http://h:1 is not a Redis URL (expected redis://[:password@]host:port/db)"
+    assert str(error.value) == expected
 
 
 def test_an_external_redis_is_named_a_redis_server(monkeypatch):
