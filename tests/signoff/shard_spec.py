@@ -127,8 +127,9 @@ def run_spec(path: Path, reports: str, *args: str, **env: str) -> subprocess.Com
     environment.pop("TEST_REDIS_URL")  # embedded unless the caller names a Redis
     environment.update(NARRATIVE_REPORTS_DIR=reports, **env)
     no_xdist = [] if "-n" in args else ["-p", "no:xdist"]
+    no_randomly = [] if any(arg.startswith("--randomly-seed") for arg in args) else ["-p", "no:randomly"]
     command = [
-        sys.executable, "-m", "pytest", "features", *args, "-p", "no:randomly", "-p", "no:cacheprovider",
+        sys.executable, "-m", "pytest", "features", *args, *no_randomly, "-p", "no:cacheprovider",
         *no_xdist, "--rootdir", str(path), "-c", str(path / "pytest.ini"),
     ]  # fmt: skip
     return subprocess.run(command, cwd=path, env=environment, capture_output=True, text=True, timeout=180)

@@ -94,7 +94,7 @@ def test_shards_are_deterministic_and_balanced_by_recorded_durations(spec, tmp_p
     first = run_spec(spec, "collect", "--collect-only", "-q", "--shard", "1/2")
     again = run_spec(spec, "collect", "--collect-only", "-q", "--shard", "1/2")
     assert _collected(first) == _collected(again) and len(_collected(first)) == SCENARIOS // 2
-    nodeids = list(outcomes(record(spec / "full")))
+    nodeids = sorted(outcomes(record(spec / "full")))  # shards are cut from the scenarios in nodeid order
     durations = tmp_path / "durations.json"
     durations.write_text(json.dumps({nodeid: (60.0 if nodeid == nodeids[0] else 1.0) for nodeid in nodeids}))
     weighed = run_spec(spec, "collect", "--collect-only", "-q", "--shard", "1/2", "--durations-path", str(durations))
@@ -107,6 +107,13 @@ def test_a_shard_under_xdist_records_the_spec_its_workers_collected(spec):
     shard = record(spec / "xdist")
     assert shard["kind_reason"] == "shard 2 of 3" and len(shard["shard"]["spec"]) == SCENARIOS
     assert set(outcomes(shard)) == set(outcomes(record(spec / "s2")))  # the same split as without xdist
+
+
+def test_a_shuffled_order_cuts_the_same_shards(spec):
+    """pytest-randomly shuffles every run its own way: each shard still holds the same scenarios."""
+    cut = {seed: sorted(_collected(run_spec(spec, "collect", "--collect-only", "-q", "--shard", "1/2",
+                                            f"--randomly-seed={seed}"))) for seed in (1, 2, 3)}  # fmt: skip
+    assert cut[1] == cut[2] == cut[3] and len(cut[1]) == SCENARIOS // 2
 
 
 @pytest.mark.parametrize("value", ["4/3", "two"])
