@@ -259,3 +259,35 @@ def test_a_stranger_that_cannot_write_into_the_database_does_not_stop_the_flush(
         if listener is not None:
             admin.client_kill_filter(_id=listener["id"])
         janitor.release()
+
+
+def test_the_run_claims_with_the_database_the_flag_and_the_setting_it_was_given(database):
+    url, db, _ = database
+    janitors = Janitors("ourrun")
+    try:
+        janitor = janitors.of(url, db, allow_flush=False, setting="MY_REDIS")
+        assert (janitor.db, janitor.allow_flush, janitor.setting, janitor.run_id) == (db, False, "MY_REDIS", "ourrun")
+    finally:
+        janitors.release()
+    flushing = Janitors("ourrun")
+    try:
+        assert flushing.of(url, db, allow_flush=True).allow_flush is True
+    finally:
+        flushing.release()
+
+
+def test_keys_written_while_the_run_checked_who_uses_the_database_stop_the_flush(database):
+    url, db, admin = database
+    janitor = RedisJanitor(url, "ourrun", db, allow_flush=False).claim()
+    try:
+        admin.set("written-by-the-test", "1")
+        janitor._client.eval = lambda *args: 0  # the database changed between the count and the flush
+        with pytest.raises(UnsafeTarget) as stopped:
+            janitor.after_test()
+        assert str(stopped.value) == (
+            f"{janitor.where}: not flushed: keys were written into it while the run checked who uses it;"
+            " this test's keys are left in place. An external test database must be dedicated to one run"
+        )
+        assert janitor.stopped == "the flush after an earlier test was stopped" and admin.dbsize() == 1
+    finally:
+        janitor.release()
