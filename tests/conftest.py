@@ -14,6 +14,7 @@ PLAIN_INI = """
 [pytest]
 asyncio_mode = strict
 asyncio_default_fixture_loop_scope = function
+services_log_dir = reports/services
 filterwarnings =
     error::RuntimeWarning
 """

@@ -84,8 +84,10 @@ def test_the_wheel_gives_another_project_the_redis_fixtures_through_its_entry_po
     result = run_project(redis_only, tmp_path, REDIS_PROJECT_TEST, "--require-services")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "2 passed" in result.stdout
-    logs = list((tmp_path / "backend" / "reports" / "services").rglob("redis.log"))
-    assert logs, "the embedded redis-server logged beside the project (reports/services/run-<id>/redis.log)"
+    # without pytest's cache (-p no:cacheprovider) the logs go to a temp folder of the run, never the project's tree
+    [logs] = [line.split(": ", 1)[1].strip() for line in result.stdout.splitlines() if line.startswith("service logs: ")]
+    assert (Path(logs) / "redis.log").is_file() and not Path(logs).is_relative_to(tmp_path / "backend"), logs
+    assert not (tmp_path / "backend" / "reports").exists()
 
 
 @pytest.mark.timeout(600)

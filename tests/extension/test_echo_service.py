@@ -74,7 +74,7 @@ def test_the_echo_service_gets_its_options_ini_keys_and_environment_variables(ec
     ids=["ini", "env over ini", "option over env"],
 )
 def test_an_embedded_echo_server_reads_its_setting_by_precedence_and_is_reported(echo_project, given, expected):
-    echo_project.makeini("[pytest]\necho_prefix = ini:\n")
+    echo_project.makeini("[pytest]\necho_prefix = ini:\nservices_log_dir = reports/services\n")
     if "env" in given:
         echo_project._monkeypatch.setenv("TEST_ECHO_PREFIX", "env:")
     args = ["--echo-prefix", "option:"] if "option" in given else []

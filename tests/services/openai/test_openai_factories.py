@@ -57,7 +57,7 @@ def test_a_second_fake_from_a_factory_is_isolated_from_the_run_s_fake(project):
     project.makepyfile(BESIDE_THE_STORY)
     result = project.runpytest_inprocess("-p", "no:randomly", "--require-services")
     result.assert_outcomes(passed=2)
-    logs = list(project.path.glob(".pytest_cache/d/narrative-services/logs/run-*/openai-second.log"))
+    logs = list(project.path.glob("reports/services/run-*/openai-second.log"))  # PLAIN_INI names reports/services
     assert len(logs) == 1 and "POST /v1/chat/completions 200" in logs[0].read_text()
     result.stdout.fnmatch_lines([f"service logs: {logs[0].parent}"])
 
