@@ -1,15 +1,15 @@
-"""The acceptance spec's step definitions and reports (the fixtures come from the plugin).
+"""The acceptance spec's shared steps and reports (the fixtures come from the plugin).
 
-One steps module per feature (the service ones and the cross-cutting criteria; the OpenAI feature's split by job in
-``steps.openai*``, their shared pieces in ``steps.openai_support``), the nested-run helpers in ``steps.nested``; the sign-off recorder and the Allure labels from the reporting package ``narrative_fixtures.signoff``.
+Each feature's own steps are registered by its test module (``features/test_<x>.py``'s ``pytest_plugins``), so a
+run of one feature imports only the libraries its steps need (a Redis scenario never imports botocore or pydantic);
+the OpenAI feature's steps are split by job in ``steps.openai*`` (shared pieces in ``steps.openai_support``), the
+nested-run helpers live in ``steps.nested``; the sign-off recorder and the Allure labels come from the reporting
+package ``narrative_fixtures.signoff``.
 """
 
 import pytest
 
-pytest_plugins = ["steps.common", "steps.mongodb", "steps.redis", "steps.s3", "steps.openai"]
-pytest_plugins += ["steps.openai_chat", "steps.openai_tools_streaming", "steps.openai_errors", "steps.openai_mock"]
-pytest_plugins += ["steps.openai_responses", "steps.openai_embeddings"]
-pytest_plugins += ["steps.examples", "steps.graceful_skip", "steps.compose", "steps.documentation"]
+pytest_plugins = ["steps.common"]
 pytest_plugins += ["narrative_fixtures.signoff.plugin", "narrative_fixtures.signoff.allure_labels"]  # reports
 
 

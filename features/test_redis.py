@@ -2,4 +2,7 @@
 
 from pytest_bdd import scenarios
 
+# its steps, registered when this module is collected (a run of other features never imports them)
+pytest_plugins = ["steps.redis"]
+
 scenarios("redis.feature")

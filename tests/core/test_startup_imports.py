@@ -4,8 +4,10 @@ S3, MongoDB, OpenAI, Allure or pytest-bdd library (each checked in a fresh proce
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = ("boto3", "botocore", "moto", "beanie", "pymongo", "motor", "openai", "allure", "allure_commons", "pytest_bdd")
 # Plugins of other packages that import those libraries themselves (installed here, not ours to judge)
@@ -38,3 +40,35 @@ def test_a_redis_only_run_imports_no_other_services_library(project, tmp_path):
     assert "redis" in imported  # the probe works: the one service the test uses was imported
     assert sorted(imported.intersection(HEAVY)) == []
 
+
+
+# What a one-scenario Redis run of the acceptance spec must not import: the other features' step libraries (each
+# feature's steps are registered by its own test module) and Coverage when nothing measures the run.
+NOT_FOR_A_REDIS_SCENARIO = ("botocore", "boto3", "httpx", "pydantic", "openai", "beanie", "pymongo", "moto", "coverage")
+RECORD_AT_EXIT = """
+import json, os, sys
+
+def pytest_unconfigure(config):  # after the sign-off was written (its sessionfinish runs last)
+    with open(os.environ["MODULES_TO"], "w") as out:
+        json.dump(sorted(name.split(".")[0] for name in sys.modules), out)
+"""
+
+
+def test_one_redis_scenario_of_the_spec_imports_no_other_features_libraries(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "record_modules.py").write_text(RECORD_AT_EXIT)
+    modules = tmp_path / "modules.json"
+    measured = any(os.environ.get(name) for name in ("COVERAGE_PROCESS_START", "COV_CORE_SOURCE"))
+    env = {**os.environ, "MODULES_TO": str(modules), "NARRATIVE_REPORTS_DIR": str(tmp_path / "reports"),
+           "TEST_SERVICES_LOG_DIR": str(tmp_path / "logs"),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}  # fmt: skip
+    env.pop("NARRATIVE_SIGNOFF_RUN", None)  # this self-test's own run set it: the scenario's run writes its sign-off
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "record_modules"]
+    argv += ["features/test_redis.py", "-k", "time_to_live"]
+    done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert (tmp_path / "reports" / "signoff.partial.html").is_file()  # the sign-off was rendered in this run
+    imported = set(json.loads(modules.read_text()))
+    assert {"redis", "pytest_bdd", "jinja2"} <= imported  # the probe works: what the scenario needs was imported
+    unexpected = set(NOT_FOR_A_REDIS_SCENARIO) - ({"coverage"} if measured else set())
+    assert sorted(imported & unexpected) == []
