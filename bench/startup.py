@@ -3,6 +3,7 @@
     uv run python bench/startup.py                # everything (about two minutes on a quiet 2-core machine)
     uv run python bench/startup.py --skip-full    # without the full `pytest features` runs
     uv run python bench/startup.py --as-is        # keep PYTHONDONTWRITEBYTECODE (every module compiled each run)
+    uv run python bench/startup.py --compare HEAD~3   # also the same cases in a snapshot of that commit (before/after)
 
 Cases (each the wall time of a fresh ``python -m pytest`` process, median of ``--repeats``, taken round-robin so a
 busy moment hits every case alike):
@@ -118,6 +119,31 @@ def pytest_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "pytest", *QUIET, *args]
 
 
+def snapshot(ref: str, target: Path) -> Path:
+    """A copy of commit ``ref`` (``git archive``): its cases run with its package first on the path."""
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", ref], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def with_checkout(argv: list[str], checkout: Path) -> list[str]:
+    """``argv`` run with ``checkout``'s package and steps imported before the installed (work tree's) ones."""
+    paths = os.pathsep.join([str(checkout / "fixtures"), str(checkout)])
+    return ["env", f"PYTHONPATH={paths}", *argv]
+
+
+def compared_cases(checkout: Path, ref: str, full: bool) -> dict[str, tuple]:
+    """The scenario (and, with ``full``, the full runs) again in the snapshot of ``ref``."""
+    cases = {f"scenario @{ref}": (with_checkout(pytest_argv("features/test_redis.py", "-k", "time_to_live"), checkout),
+                                  checkout)}  # fmt: skip
+    if full:
+        features = ("features", "--require-services")
+        cases[f"full -n 0 @{ref}"] = (with_checkout(pytest_argv(*features, "-n", "0"), checkout), checkout)
+        cases[f"full -n 2 @{ref}"] = (with_checkout(pytest_argv(*features, "-n", "2"), checkout), checkout)
+    return cases
+
+
 def startup_cases(work: Path) -> dict[str, tuple[list[str], Path]]:
     bare = project(work / "bare", {"test_empty.py": EMPTY_TEST})
     ours = project(work / "ours", {"test_one.py": OURS_TEST})
@@ -164,6 +190,13 @@ def table(results: dict) -> str:
             f"+{full['collect -n 2']['median_s'] - full['collect -n 0']['median_s']:.2f} s")
         for seconds, phase in full["full -n 0"]["longest"]:
             lines.append(f"| longest: {phase} | {seconds:.2f} s | | |")
+    for name in start:
+        if "@" in name:
+            lines.append(f"| {name} | {start[name]['median_s']:.2f} s ({start[name]['min_s']:.2f}) |"
+                         f" {start[name]['median_s'] / start['bare']['median_s']:.2f}x bare | before |")
+    for name in full or {}:
+        if "@" in name:
+            lines.append(f"| {name} | {full[name]['median_s']:.2f} s ({full[name]['min_s']:.2f}) | | before |")
     outcomes = {**start, **(full or {})}
     lines.append("")
     lines.extend(f"{name}: {figures['outcome']}" for name, figures in outcomes.items())
@@ -176,15 +209,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full-repeats", type=int, default=2, help="timed runs of each full `pytest features` case")
     parser.add_argument("--skip-full", action="store_true", help="skip the full `pytest features` runs")
     parser.add_argument("--as-is", action="store_true", help="keep PYTHONDONTWRITEBYTECODE as the environment has it")
+    parser.add_argument("--compare", metavar="REF", help="also run the cases in a snapshot of this commit")
     parser.add_argument("--output", default=str(ROOT / "reports" / "bench-startup.json"))
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="narrative-startup-") as temp:
         work = Path(temp)
         env = bench_env(args.as_is, work / "pycache")
         results: dict = {"cpus": os.cpu_count(), "load": os.getloadavg(), "bytecode_cached": not args.as_is}
-        results["startup"] = round_robin(startup_cases(work), env, args.repeats)
+        cases, full, before = startup_cases(work), full_cases(work), {}
+        if args.compare:
+            before = compared_cases(snapshot(args.compare, work / "before"), args.compare, not args.skip_full)
+            results["compared_with"] = args.compare
+        cases.update({name: case for name, case in before.items() if name.startswith("scenario")})
+        full.update({name: case for name, case in before.items() if name.startswith("full")})
+        results["startup"] = round_robin(cases, env, args.repeats)
         if not args.skip_full:
-            results["full"] = round_robin(full_cases(work), env, args.full_repeats)
+            results["full"] = round_robin(full, env, args.full_repeats)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(results, indent=2))
     print(table(results))
