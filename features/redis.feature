@@ -60,6 +60,11 @@ Feature: Redis fixtures for background job testing
     When the update "job-1 completed" is published on "job_updates"
     Then the subscriber receives "job-1 completed"
 
+  Scenario: The application under test finds the test Redis through its own settings
+    Given the application reads its Redis address from the environment the run gives it
+    When the application queues a job through its own connection
+    Then the job is waiting in the job queue
+
   Scenario: What one test writes to Redis is gone before the next test starts
     Then a test that writes to Redis leaves nothing behind for the test after it
 

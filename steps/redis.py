@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
@@ -37,6 +38,25 @@ def redis_version(redis, run_async, redis_service, major):
 @then("the Redis database holds no keys")
 def redis_empty(redis, run_async):
     assert run_async(redis.keys("*")) == []
+
+
+@given("the application reads its Redis address from the environment the run gives it", target_fixture="app_redis")
+def app_reads_its_settings(service_environment, monkeypatch):
+    """An app that builds its own client from ``REDIS_URL`` (as a FastAPI app's settings would), not the fixture."""
+    import redis as redis_library
+
+    for name, value in service_environment.items():
+        monkeypatch.setenv(name, value)
+    client = redis_library.Redis.from_url(os.environ["REDIS_URL"])
+    yield client
+    client.close()
+
+
+@when("the application queues a job through its own connection", target_fixture="job")
+def app_queues_a_job(app_redis):
+    job = make_job(job_id="job-from-the-app")
+    app_redis.lpush(JOB_QUEUE, json.dumps(job))
+    return job
 
 
 @given("a pending training job has been queued", target_fixture="job")
