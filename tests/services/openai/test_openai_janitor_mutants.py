@@ -1,0 +1,62 @@
+"""Self-tests that kill the mutation run's survivors in the OpenAI janitor: which controller scripts a fake (the
+in-process state when served here, the control API otherwise, none without one) and who judges a stopped fake
+(the registry for the run's own, the fake itself for another)."""
+
+from __future__ import annotations
+
+import pytest
+
+from narrative_fixtures.services.openai import janitor
+from narrative_fixtures.services.openai.endpoint import OpenAIEndpoint
+from narrative_fixtures.services.openai.fake.control import LocalBackend, RemoteBackend
+
+
+class _DeadFake:
+    def alive(self) -> bool:
+        return False
+
+    def describe_death(self) -> str:
+        return "the sentinel fake stopped serving"
+
+
+def _external(scriptable: bool) -> OpenAIEndpoint:
+    return OpenAIEndpoint("openai", "external", "http://127.0.0.1:9/v1", "fake", "1", api_key="sk-ext-key",
+                          scriptable=scriptable)  # fmt: skip
+
+
+def test_a_fake_served_here_is_scripted_through_its_own_state(openai_service):
+    fake = janitor.controller_for(openai_service)
+    assert isinstance(fake._backend, LocalBackend)
+    assert fake._backend.state is janitor.PROVIDER.served_here(openai_service).state
+    assert (fake.url, fake.api_key) == (openai_service.url, openai_service.api_key)
+
+
+def test_an_external_fake_is_scripted_through_its_control_api_and_one_without_it_not_at_all():
+    endpoint = _external(scriptable=True)
+    fake = janitor.controller_for(endpoint)
+    assert isinstance(fake._backend, RemoteBackend) and fake._backend.root_url == "http://127.0.0.1:9"
+    assert (fake.url, fake.api_key) == (endpoint.url, "sk-ext-key")
+    assert janitor.controller_for(_external(scriptable=False)) is None
+
+
+def test_the_run_s_own_fake_is_judged_by_the_registry(request, openai_service, monkeypatch):
+    asked = []
+    monkeypatch.setattr(janitor, "require_service", lambda req, name: asked.append((req, name)))
+    monkeypatch.setattr(janitor.PROVIDER, "served_here", lambda endpoint: _DeadFake())
+    janitor.ensure_serving(request, openai_service)
+    assert asked == [(request, "openai")]
+
+
+def test_another_fake_that_stopped_fails_the_test_in_one_line(request, monkeypatch):
+    asked = []
+    monkeypatch.setattr(janitor, "require_service", lambda req, name: asked.append(name))
+    monkeypatch.setattr(janitor.PROVIDER, "served_here", lambda endpoint: _DeadFake())
+    with pytest.raises(pytest.fail.Exception) as failed:
+        janitor.ensure_serving(request, _external(scriptable=True))
+    assert str(failed.value) == "openai: the sentinel fake stopped serving" and failed.value.pytrace is False
+    assert asked == []
+
+
+def test_another_fake_still_serving_passes(request, monkeypatch):
+    monkeypatch.setattr(janitor.PROVIDER, "served_here", lambda endpoint: None)
+    assert janitor.ensure_serving(request, _external(scriptable=True)) is None
