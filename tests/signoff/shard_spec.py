@@ -2,7 +2,8 @@
 
 The Redis feature uses the plugin's ``redis_service`` (so each run starts its own embedded redis-server, or uses
 the one ``TEST_REDIS_URL`` names); the others are plain. ``FAIL_SCENARIO=<name>`` makes the scenario of that
-name fail. ``JUDGING_FEATURE`` (added by a test that wants it) is a scenario of a criterion that judges its run.
+name fail. ``JUDGING_FEATURE`` (added by a test that wants it) is a scenario of a criterion that judges its run
+with a step the merge cannot judge; ``examples_feature`` the examples criterion with the real steps.
 Every run is its own pytest process with its own reports directory (``reports_dir``).
 """
 
@@ -72,6 +73,24 @@ Feature: Integration test examples for each fixture type
     Then "examples" is documented
 """
 
+
+def examples_feature(fixture: str) -> str:
+    """The examples criterion with the real steps (``steps/examples.py``), judging that ``fixture`` is used."""
+    return f"""\
+@criterion:examples
+Feature: Integration test examples for each fixture type
+
+  Background:
+    Given every other scenario selected in this run has finished
+
+  Scenario: The fixture {fixture} is shown at work in a passing example
+    Then the fixture "{fixture}" is used by at least one passing example
+
+  Scenario: None of the examples fails
+    Then no example failed
+"""
+
+
 STEPS = '''\
 import os
 
@@ -81,6 +100,9 @@ from pytest_bdd import given, parsers, scenarios, then, when
 scenarios("redis_jobs.feature", "docs.feature", "examples.feature")
 if os.path.exists(os.path.join(os.path.dirname(__file__), "judging.feature")):
     scenarios("judging.feature")
+if os.path.exists(os.path.join(os.path.dirname(__file__), "examples_judged.feature")):
+    pytest_plugins = ["steps.examples"]  # the real examples steps
+    scenarios("examples_judged.feature")
 
 
 def _maybe_fail(name):

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from narrative_fixtures.signoff.model import FAILED, build
-from tests.signoff.shard_spec import JUDGING_FEATURE, SCENARIOS, merge, outcomes, record, run_features, run_spec, write_spec
+from tests.signoff.shard_spec import (
+    JUDGING_FEATURE, SCENARIOS, examples_feature, merge, outcomes, record, run_features, run_spec, write_spec,
+)  # fmt: skip
 
 
 def _verdicts(run: dict) -> dict[str, str]:
@@ -126,8 +128,9 @@ def test_a_bad_shard_is_one_line_naming_the_option_and_the_value(spec, value):
 
 
 def test_real_features_in_three_shards_merge_into_the_whole_runs_verdicts(tmp_path):
-    """The one check on the repository's own features (Redis on its embedded redis-server, and Docker Compose)."""
-    features = ["features/test_redis.py", "features/test_compose.py"]
+    """The one check on the repository's own features (Redis on its embedded redis-server, Docker Compose, and the
+    examples criterion, which runs in no shard and is judged in the merge over every shard's records)."""
+    features = ["features/test_redis.py", "features/test_compose.py", "features/test_examples.py"]
     whole = run_features(tmp_path / "whole", *features)
     assert whole.returncode in (0, 1), whole.stdout[-3000:]
     for index in (1, 2, 3):
@@ -143,11 +146,13 @@ def test_real_features_in_three_shards_merge_into_the_whole_runs_verdicts(tmp_pa
     whole_run = record(tmp_path / "whole")
     assert {s.nodeid: s.outcome for row in build(merged).rows for s in row.scenarios} == outcomes(whole_run)
     assert _verdicts(merged) == _verdicts(whole_run)
+    examples = [s for s in merged["scenarios"] if s["criterion"] == "examples"]
+    assert examples and all(s.get("judged_in_merge") for s in examples)  # judged in the merge, none left not run
 
 
-def test_a_criterion_judging_its_run_is_left_to_a_whole_run_and_shown_as_not_run(spec, tmp_path):
+def test_a_criterion_the_merge_cannot_judge_is_left_to_a_whole_run_and_shown_as_not_run(spec, tmp_path):
     judged = write_spec(tmp_path / "judged")
-    (judged / "features" / "judging.feature").write_text(JUDGING_FEATURE)
+    (judged / "features" / "judging.feature").write_text(JUDGING_FEATURE)  # a step that is not the examples'
     for index in (1, 2):
         done = run_spec(judged, f"s{index}", "--shard", f"{index}/2")
         assert done.returncode == 0, done.stdout[-2000:]
@@ -166,3 +171,48 @@ def test_a_criterion_judging_its_run_is_left_to_a_whole_run_and_shown_as_not_run
     merged = json.loads((tmp_path / "with-whole" / "run.json").read_text())
     assert merged["kind"] == "complete", merged["kind_reason"]
     assert _verdicts(merged) == _verdicts(record(judged / "whole"))
+
+
+def _examples_project(path: Path, fixture: str) -> Path:
+    """The spec with the examples criterion's real steps judging ``fixture``, run whole (``full/``) and in 3 shards."""
+    project = write_spec(path)
+    (project / "features" / "examples_judged.feature").write_text(examples_feature(fixture))
+    whole = run_spec(project, "full")
+    shards = [run_spec(project, f"s{index}", "--shard", f"{index}/3") for index in (1, 2, 3)]
+    assert whole.returncode in (0, 1) and all(done.returncode == 0 for done in shards), whole.stdout[-3000:]
+    return project
+
+
+def _merged_shards(project: Path, out: str, *indexes: int) -> dict:
+    done = merge("--out", str(project / out), *(str(project / f"s{index}") for index in indexes), cwd=project)
+    assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr
+    return json.loads((project / out / "run.json").read_text())
+
+
+def test_the_examples_criterion_is_judged_over_every_shards_records_as_the_full_run_judges_it(tmp_path):
+    project = _examples_project(tmp_path / "used", "redis_service")
+    full = record(project / "full")
+    assert full["exit_status"] == 0 and len(outcomes(full)) == SCENARIOS + 2
+    for index in (1, 2, 3):  # the examples ran in no shard
+        assert not any("examples_judged" in nodeid for nodeid in outcomes(record(project / f"s{index}")))
+    merged = _merged_shards(project, "merged", 1, 2, 3)
+    assert merged["kind"] == "complete", merged["kind_reason"]
+    assert {s.nodeid: s.outcome for row in build(merged).rows for s in row.scenarios} == outcomes(full)
+    assert _verdicts(merged) == _verdicts(full) and _verdicts(merged)["examples"] == "verified"
+    page = (project / "merged" / "signoff.md").read_text()
+    assert "Partial run" not in page and "judged in the merge over the records of runs a, b, c" in page
+    missing = _merged_shards(project, "two-of-three", 1, 3)  # a part of the records proves nothing: not judged
+    row = next(row for row in build(missing).rows if row.criterion.key == "examples")
+    assert missing["kind"] == "partial" and row.verdict == "NOT verified"
+    assert {s.outcome for s in row.scenarios} == {"not run"}
+
+
+def test_a_fixture_no_shard_uses_fails_the_examples_criterion_in_the_merge(tmp_path):
+    project = _examples_project(tmp_path / "unused", "redis_client")  # registered, used by no scenario of the spec
+    full = record(project / "full")
+    merged = _merged_shards(project, "merged", 1, 2, 3)
+    assert {s.nodeid: s.outcome for row in build(merged).rows for s in row.scenarios} == outcomes(full)
+    assert _verdicts(merged) == _verdicts(full) and _verdicts(merged)["examples"] == FAILED
+    failed = [s for s in merged["scenarios"] if s["outcome"] == "failed"]
+    assert [s["scenario"] for s in failed] == ["The fixture redis_client is shown at work in a passing example"]
+    assert "no passing scenario uses 'redis_client'" in failed[0]["reason"]
