@@ -148,3 +148,16 @@ def other_http_server():
 
 def test_the_readiness_probe_is_not_fooled_by_another_http_server(other_http_server):
     assert _list_buckets_answered(other_http_server) is False
+
+
+@pytest.fixture
+def silent_listener():
+    """A loopback port that accepts connections and never answers; yields the port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(4)
+        yield sock.getsockname()[1]
+
+
+def test_the_readiness_probe_gives_up_on_a_server_that_never_answers(silent_listener):
+    assert _list_buckets_answered(silent_listener) is False  # a bounded wait, not a hang of the start-up loop

@@ -1,0 +1,91 @@
+"""External mode and the health probe called directly: what the mutation run found unchecked in ``connect_external``
+(the service name, the region setting, a refused port said at once, every rejected-credentials code), ``_identify``
+(LocalStack's answer missing fields, a proxy never used for loopback) and ``_http_answer_problem`` (https)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from narrative_fixtures import config as cfg
+from narrative_fixtures.errors import ConfigError, ServiceUnavailable
+from narrative_fixtures.provisioning import ProvisionContext
+from narrative_fixtures.services.s3 import PROVIDER
+from narrative_fixtures.services.s3.provider import _http_answer_problem
+from tests.services.s3.test_s3_external import LIST_BUCKETS, RUN_ID, _stand_in
+
+LOCALSTACK = {"edition": "community", "version": "3.8.1"}
+
+
+@pytest.fixture
+def external(tmp_path):
+    """Connects the provider (external mode) to a stand-in answering ``status``/``body``; ``env`` adds settings."""
+    servers = []
+
+    def connect_to(status: int = 200, body: bytes = LIST_BUCKETS, health: dict | None = None, url=None, **env):
+        if url is None:
+            server = _stand_in(status, body, health)
+            servers.append(server)
+            url = server.url
+        settings = cfg.resolve({}, {"S3_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "k", **env}, {}, Path(tmp_path))
+        return PROVIDER.connect_external(settings["s3"], ProvisionContext(settings, "master", RUN_ID))
+
+    yield connect_to
+    for server in servers:
+        server.stop()
+
+
+def test_an_external_endpoint_is_the_s3_service_in_the_configured_region(external):
+    endpoint = external(health=LOCALSTACK, AWS_DEFAULT_REGION="eu-central-1", AWS_SECRET_ACCESS_KEY="s")
+    assert (endpoint.service, endpoint.region, endpoint.aws) == ("s3", "eu-central-1", False)
+    assert endpoint.credentials == ("k", "s")
+
+
+def test_an_empty_region_setting_means_us_east_1(external):
+    assert external(health=LOCALSTACK, AWS_DEFAULT_REGION="", AWS_SECRET_ACCESS_KEY="s").region == "us-east-1"
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_port_nothing_listens_on_is_said_at_once_naming_the_setting(external):
+    url = f"http://127.0.0.1:{_closed_port()}"
+    with pytest.raises(ServiceUnavailable, match=rf"^cannot reach S3 at S3_ENDPOINT_URL={url} \(.*refused.*\)$"):
+        external(url=url, AWS_SECRET_ACCESS_KEY="s")
+
+
+@pytest.mark.parametrize("code", ["InvalidClientTokenId", "InvalidToken"])
+def test_every_rejected_credentials_code_is_a_configuration_error(external, code):
+    body = f"<Error><Code>{code}</Code><Message>rejected</Message></Error>".encode()
+    with pytest.raises(ConfigError, match=rf"rejected the credentials \({code}\)"):
+        external(403, body, AWS_SECRET_ACCESS_KEY="s")
+
+
+def test_localstack_without_edition_or_version_is_still_named(external):
+    endpoint = external(health={"services": {"s3": "running"}}, AWS_SECRET_ACCESS_KEY="s")
+    assert (endpoint.backend, endpoint.version) == ("LocalStack", "")
+
+
+def test_another_s3_compatible_endpoint_has_no_version(external):
+    endpoint = external(AWS_SECRET_ACCESS_KEY="s")
+    assert (endpoint.backend, endpoint.version) == ("S3-compatible endpoint", "")
+
+
+def test_a_proxy_in_the_environment_is_never_used_for_a_loopback_endpoint(external, monkeypatch):
+    dead_proxy = f"http://127.0.0.1:{_closed_port()}"
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.setenv(name, dead_proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    endpoint = external(health=LOCALSTACK, AWS_SECRET_ACCESS_KEY="s")
+    assert (endpoint.backend, endpoint.version) == ("LocalStack community", "3.8.1")
+
+
+def test_an_https_endpoint_is_probed_over_tls(s3_service):
+    problem = _http_answer_problem(f"https://127.0.0.1:{s3_service.port}", 2)  # a plain-HTTP server
+    assert problem is not None and problem.startswith("no HTTP answer (") and "SSL" in problem
