@@ -60,3 +60,43 @@ def test_another_fake_that_stopped_fails_the_test_in_one_line(request, monkeypat
 def test_another_fake_still_serving_passes(request, monkeypatch):
     monkeypatch.setattr(janitor.PROVIDER, "served_here", lambda endpoint: None)
     assert janitor.ensure_serving(request, _external(scriptable=True)) is None
+
+
+def _state(endpoint: OpenAIEndpoint):
+    return janitor.PROVIDER.served_here(endpoint).state
+
+
+def test_a_scripted_fake_is_emptied_before_and_after_and_its_problems_fail_the_test(request, openai_service):
+    state = _state(openai_service)
+    janitor.controller_for(openai_service).reply("left over by an earlier test")
+    use = janitor.cleaned(request, openai_service, required=True)
+    fake = next(use)
+    assert fake is not None and fake.pending == 0, "the script is emptied before the test"
+    fake.reply("never taken")
+    state.add_problem("a scripted answer did not match the schema")
+    state.add_problem("another one")
+    with pytest.raises(pytest.fail.Exception) as failed:
+        next(use)
+    assert str(failed.value) == "openai: a scripted answer did not match the schema; another one"
+    assert failed.value.pytrace is False
+    assert fake.pending == 0 and state.problems() == [], "the script and the problems are emptied after the test"
+
+
+def test_a_clean_use_ends_quietly_and_empties_the_script(request, openai_service):
+    use = janitor.cleaned(request, openai_service, required=False)
+    fake = next(use)
+    fake.reply("never taken")
+    with pytest.raises(StopIteration):
+        next(use)
+    assert fake.pending == 0
+
+
+def test_a_fake_without_control_api_is_refused_when_required_and_none_otherwise(request):
+    unscriptable = _external(scriptable=False)
+    with pytest.raises((pytest.skip.Exception, pytest.fail.Exception)) as refused:
+        next(janitor.cleaned(request, unscriptable, required=True))
+    assert "cannot be scripted" in str(refused.value) and "TEST_OPENAI_BASE_URL=" in str(refused.value)
+    use = janitor.cleaned(request, unscriptable, required=False)
+    assert next(use) is None
+    with pytest.raises(StopIteration):
+        next(use)

@@ -1,0 +1,29 @@
+"""Self-tests that kill the mutation run's survivors in the fake's routing (``fake/urls.py``), called in-process:
+a served path with another method is OpenAI's 405 naming both, an unserved one its 404, bad JSON says why."""
+
+from __future__ import annotations
+
+from narrative_fixtures.services.openai.fake.models import FakeOpenAIState
+from narrative_fixtures.services.openai.fake.urls import dispatch, parse_json
+
+AUTH = [("Authorization", "Bearer sk-test-key")]
+
+
+def _error(answer) -> tuple[int, str]:
+    return answer.status, answer.body["error"]["message"]
+
+
+def test_a_served_path_with_another_method_is_a_405_naming_the_method_and_path():
+    answer = dispatch(FakeOpenAIState(), "GET", "/v1/chat/completions", AUTH, b"")
+    assert _error(answer) == (405, "Method GET not allowed on /v1/chat/completions")
+    assert answer.body["error"]["type"] == "invalid_request_error"
+
+
+def test_an_unserved_path_is_openai_s_404():
+    assert _error(dispatch(FakeOpenAIState(), "GET", "/v1/nowhere", AUTH, b""))[0] == 404
+
+
+def test_a_body_that_is_not_json_is_kept_as_text_with_the_parser_s_reason():
+    text, problem = parse_json(b'{"model": ')
+    assert text == '{"model": ' and problem is not None and "Expecting value" in problem
+    assert parse_json(b'{"model": "m"}') == ({"model": "m"}, None) and parse_json(b"") == (None, None)
