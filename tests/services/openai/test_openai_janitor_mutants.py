@@ -95,8 +95,22 @@ def test_a_fake_without_control_api_is_refused_when_required_and_none_otherwise(
     unscriptable = _external(scriptable=False)
     with pytest.raises((pytest.skip.Exception, pytest.fail.Exception)) as refused:
         next(janitor.cleaned(request, unscriptable, required=True))
-    assert "cannot be scripted" in str(refused.value) and "TEST_OPENAI_BASE_URL=" in str(refused.value)
+    assert str(refused.value) == (
+        "the OpenAI fake at TEST_OPENAI_BASE_URL=http://127.0.0.1:9/v1 cannot be scripted (no /_fake control"
+        " API); scripted tests need TEST_OPENAI_MODE=embedded or python -m narrative_fixtures.services.openai.fake"
+    )
     use = janitor.cleaned(request, unscriptable, required=False)
     assert next(use) is None
     with pytest.raises(StopIteration):
         next(use)
+
+
+def test_a_client_for_the_real_api_is_refused_in_one_line_naming_its_masked_url():
+    real = OpenAIEndpoint("openai", "external", "https://api.openai.com/v1", "OpenAI", "unknown")
+    with pytest.raises(pytest.fail.Exception) as refused:
+        janitor.refuse_real_api(real)
+    assert str(refused.value) == (
+        "openai: refusing a client for https://api.openai.com/v1: it is the real OpenAI API; tests only talk to a"
+        " fake (openai_service, or one from factories.fake_server_factory)"
+    )
+    assert refused.value.pytrace is False

@@ -78,3 +78,11 @@ def test_a_scope_s_state_has_every_limit_of_the_default():
     state = ScopedStates(default).state("run1-gw0")
     assert state is not default
     assert (state.max_body_bytes, state.max_records, state.record_body_limit) == (1234, 7, 56)
+
+
+def test_an_app_gets_the_sdk_s_variables_and_another_run_the_plugin_s_settings():
+    endpoint = _endpoint("sk-endpoint-key")
+    assert dict(endpoint.environment()) == {"OPENAI_BASE_URL": URL, "OPENAI_API_KEY": "sk-endpoint-key"}
+    assert dict(endpoint.settings_environment()) == {
+        "TEST_OPENAI_BASE_URL": URL, "TEST_OPENAI_API_KEY": "sk-endpoint-key"
+    }  # fmt: skip
