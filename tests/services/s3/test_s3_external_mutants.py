@@ -89,3 +89,21 @@ def test_a_proxy_in_the_environment_is_never_used_for_a_loopback_endpoint(extern
 def test_an_https_endpoint_is_probed_over_tls(s3_service):
     problem = _http_answer_problem(f"https://127.0.0.1:{s3_service.port}", 2)  # a plain-HTTP server
     assert problem is not None and problem.startswith("no HTTP answer (") and "SSL" in problem
+
+
+@pytest.fixture
+def loopback_taken_for_aws(monkeypatch):
+    """The provider takes 127.0.0.1 for an AWS host: the AWS path (opt-in, naming, no LocalStack probe) without AWS."""
+    from narrative_fixtures.services.s3 import provider
+
+    monkeypatch.setattr(provider, "is_aws_host", lambda host: host == "127.0.0.1")
+
+
+def test_an_aws_endpoint_without_the_opt_in_is_refused_naming_it(external, loopback_taken_for_aws):
+    with pytest.raises(ConfigError, match=r"is real AWS S3: set TEST_S3_ALLOW_AWS=1 to opt in"):
+        external(health=LOCALSTACK, AWS_SECRET_ACCESS_KEY="s")
+
+
+def test_an_aws_endpoint_with_the_opt_in_is_named_aws_s3_and_never_asked_for_localstack(external, loopback_taken_for_aws):
+    endpoint = external(health=LOCALSTACK, AWS_SECRET_ACCESS_KEY="s", TEST_S3_ALLOW_AWS="1")
+    assert (endpoint.service, endpoint.aws, endpoint.backend, endpoint.version) == ("s3", True, "AWS S3", "")

@@ -74,17 +74,18 @@ class _Settings(dict):
 class _Context:
     """The run's provisioning context with other S3 settings; everything else is the run's."""
 
-    def __init__(self, real, **s3) -> None:
+    def __init__(self, real, shared: bool = False, **s3) -> None:
         self._real = real
+        self.shared = shared  # as when the server outlives the run (--reuse-services)
         self.settings = _Settings(s3={**{"bucket": real.settings["s3"]["bucket"]}, **s3})
 
     def __getattr__(self, name: str):
         return getattr(self._real, name)
 
 
-def _start(request, worker_id: str, argument: str | None = None, **s3):
+def _start(request, worker_id: str, argument: str | None = None, shared: bool = False, **s3):
     real = dataclasses.replace(registry_of(request.config).context, worker_id=worker_id)
-    context = _Context(real, **{"region": real.settings["s3"]["region"], **s3})
+    context = _Context(real, shared, **{"region": real.settings["s3"]["region"], **s3})
     return PROVIDER.start_embedded(context, argument)
 
 
@@ -101,9 +102,20 @@ def test_without_a_region_argument_the_server_takes_the_setting_else_us_east_1(r
         process.stop()
 
 
+def test_a_server_that_outlives_the_run_gives_it_a_bucket_named_after_the_run(request):
+    endpoint, process = _start(request, "shared", shared=True, bucket="test-shared")
+    try:
+        run_id = registry_of(request.config).context.run_id
+        assert endpoint.bucket == bucket_name("test-shared", run_id) and run_id in endpoint.bucket
+    finally:
+        process.stop()
+
+
 def test_the_run_s_own_server_has_this_workers_bucket_and_region(s3_service, request):
-    config = registry_of(request.config).context.settings["s3"]
-    assert s3_service.bucket == bucket_name(config["bucket"]) and s3_service.region == config["region"]
+    context = registry_of(request.config).context
+    config = context.settings["s3"]
+    expected = bucket_name(config["bucket"], context.run_id if context.shared else None)  # -<run id> when reused
+    assert s3_service.bucket == expected and s3_service.region == config["region"]
 
 
 # --- the readiness probe ----------------------------------------------------------------------------------------
