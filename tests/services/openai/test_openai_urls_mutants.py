@@ -4,7 +4,7 @@ a served path with another method is OpenAI's 405 naming both, an unserved one i
 from __future__ import annotations
 
 from narrative_fixtures.services.openai.fake.models import FakeOpenAIState
-from narrative_fixtures.services.openai.fake.urls import dispatch, parse_json
+from narrative_fixtures.services.openai.fake.urls import dispatch, endpoint_name, parse_json
 
 AUTH = [("Authorization", "Bearer sk-test-key")]
 
@@ -27,3 +27,14 @@ def test_a_body_that_is_not_json_is_kept_as_text_with_the_parser_s_reason():
     text, problem = parse_json(b'{"model": ')
     assert text == '{"model": ' and problem is not None and "Expecting value" in problem
     assert parse_json(b'{"model": "m"}') == ({"model": "m"}, None) and parse_json(b"") == (None, None)
+
+
+def test_a_body_with_bytes_that_are_not_utf8_is_kept_with_replacement_characters():
+    text, problem = parse_json(b'{"model": "\xff"}')
+    assert text == '{"model": "\ufffd"}' and problem is not None
+
+
+def test_requests_are_counted_under_the_first_segment_after_v1():
+    assert endpoint_name("/v1/chat/completions") == "chat"
+    assert endpoint_name("/v1/responses/resp_1/input_items") == "responses"
+    assert endpoint_name("/v1/embeddings") == "embeddings" and endpoint_name("/v1/models/m") == "models"
