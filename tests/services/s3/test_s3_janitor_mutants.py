@@ -367,3 +367,45 @@ def test_owned_bucket_is_ours_and_empty_inside_and_gone_afterwards(s3_client, by
         assert bucket == name and _keys(s3_client, name) == [] and _tags(s3_client, name)[RUN_TAG] == "run7"
         s3_client.put_object(Bucket=name, Key="written.txt", Body=b"x")
     assert not _exists(s3_client, name)
+
+
+# --- second pass: what the first re-run still let through ------------------------------------------------------
+
+
+def test_an_error_without_a_code_is_reported_with_an_empty_one(s3_client):
+    name = _name("codeless")
+    scripted = Scripted(s3_client, create_bucket=ClientError({}, "CreateBucket"))  # a proxy's bare answer
+    with pytest.raises(ConfigError, match=rf"^cannot create bucket '{name}' \(\); set TEST_S3_BUCKET$"):
+        BucketJanitor(scripted, name, "us-east-1").create()
+
+
+def test_without_listing_a_bucket_whose_tags_hold_no_token_is_left_untouched(s3_client, by_hand):
+    name = _name("tokenless")
+    by_hand.append(name)
+    janitor = BucketJanitor(no_listing(s3_client), name, "us-east-1")
+    janitor.create()
+    s3_client.put_object(Bucket=name, Key="customers/contract.pdf", Body=b"%PDF")
+    s3_client.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [OWNER_TAG]})  # tags, but none of them the token
+    with pytest.raises(UnsafeTarget, match="is no longer the one"):
+        janitor.remove()
+    assert _keys(s3_client, name) == ["customers/contract.pdf"]
+
+
+def test_removing_twice_is_fine(s3_client, by_hand):
+    name = _name("twice")
+    by_hand.append(name)
+    janitor = BucketJanitor(s3_client, name, "us-east-1")
+    janitor.create()
+    janitor.remove()
+    janitor.remove()  # a teardown run again: nothing left to do, no error
+    assert not _exists(s3_client, name)
+
+
+def test_removing_a_bucket_this_process_never_created_refuses_and_touches_nothing(s3_client, by_hand):
+    name = _name("never-ours")
+    by_hand.append(name)
+    s3_client.create_bucket(Bucket=name)
+    s3_client.put_object(Bucket=name, Key="theirs.txt", Body=b"x")
+    with pytest.raises(UnsafeTarget, match=f"bucket '{name}' is no longer the one this run created"):
+        BucketJanitor(s3_client, name, "us-east-1").remove()
+    assert _keys(s3_client, name) == ["theirs.txt"]
