@@ -82,6 +82,10 @@ Feature: S3 LocalStack fixtures for file storage testing
   Scenario: What one test stores in S3 is gone before the next test starts
     Then a test that stores files leaves nothing behind for the test after it
 
+  Scenario: A bucket of the test's own is removed with every version, deleted file and unfinished upload in it
+    When a bucket of the test's own holds two versions of a file, a deleted file and an unfinished upload when the test is done with it
+    Then that bucket and everything in it are gone from the storage server
+
   Scenario: A test can have more buckets of its own, kept apart from its test bucket
     Then a test given a second bucket beside its test bucket finds both empty and apart, and both are removed after it
 

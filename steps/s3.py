@@ -21,6 +21,7 @@ from narrative_fixtures.services.s3 import (
     bucket_name,
     is_aws_host,
     is_loopback,
+    owned_bucket,
     presigned_get_url,
 )
 
@@ -317,3 +318,28 @@ def versions_readable(s3_client, bucket, versions, written, latest):
     (newest,) = [version for version in versions if version["IsLatest"]]
     assert written[newest["VersionId"]] == latest
     assert _read(s3_client, bucket, newest["Key"]).decode() == latest
+
+
+@when(
+    "a bucket of the test's own holds two versions of a file, a deleted file and an unfinished upload when the test"
+    " is done with it",
+    target_fixture="extra_bucket",
+)
+def extra_bucket_used(s3_client, s3_service):
+    name = f"test-narrative-extra-{os.urandom(4).hex()}"
+    with owned_bucket(s3_client, name, s3_service.region) as bucket:
+        s3_client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        for body in (b"version one", b"version two"):
+            s3_client.put_object(Bucket=bucket, Key="models/model.json", Body=body)
+        s3_client.put_object(Bucket=bucket, Key="exports/old.csv", Body=b"id")
+        s3_client.delete_object(Bucket=bucket, Key="exports/old.csv")  # a deletion marker stays
+        s3_client.create_multipart_upload(Bucket=bucket, Key="models/large.bin")
+        assert len(s3_client.list_object_versions(Bucket=bucket)["Versions"]) == 3
+    return name
+
+
+@then("that bucket and everything in it are gone from the storage server")
+def extra_bucket_gone(s3_client, extra_bucket):
+    assert extra_bucket not in [item["Name"] for item in s3_client.list_buckets()["Buckets"]]
+    with pytest.raises(ClientError):
+        s3_client.head_bucket(Bucket=extra_bucket)
