@@ -86,3 +86,11 @@ def test_an_app_gets_the_sdk_s_variables_and_another_run_the_plugin_s_settings()
     assert dict(endpoint.settings_environment()) == {
         "TEST_OPENAI_BASE_URL": URL, "TEST_OPENAI_API_KEY": "sk-endpoint-key"
     }  # fmt: skip
+
+
+def test_each_scope_prefix_routes_to_its_own_state_and_the_rest_of_the_path():
+    scopes = ScopedStates(FakeOpenAIState())
+    first, rest = scopes.route("/_scope/run1-gw0/v1/models")
+    second, _ = scopes.route("/_scope/run1-gw1/v1/models")
+    assert rest == "/v1/models" and first is not second and first is not scopes.default
+    assert scopes.names() == ["run1-gw0", "run1-gw1"] and scopes.route("/v1/models") == (scopes.default, "/v1/models")

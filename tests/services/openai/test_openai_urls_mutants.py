@@ -38,3 +38,20 @@ def test_requests_are_counted_under_the_first_segment_after_v1():
     assert endpoint_name("/v1/chat/completions") == "chat"
     assert endpoint_name("/v1/responses/resp_1/input_items") == "responses"
     assert endpoint_name("/v1/embeddings") == "embeddings" and endpoint_name("/v1/models/m") == "models"
+
+
+def test_only_the_first_question_mark_ends_the_path():
+    state = FakeOpenAIState()
+    answer = dispatch(state, "GET", "/v1/models?after=a?b", AUTH, b"")
+    assert answer.status == 200
+    (entry,) = state.requests()
+    assert entry.path == "/v1/models?after=a?b" and entry.status == 200
+
+
+def test_a_body_over_the_fake_s_own_record_limit_is_kept_as_a_summary():
+    state = FakeOpenAIState(record_body_limit=40)
+    raw = b'{"model": "m", "input": "' + b"x" * 60 + b'"}'
+    dispatch(state, "POST", "/v1/embeddings", AUTH, raw)
+    (entry,) = state.requests()
+    assert entry.truncated is True and entry.body != {"model": "m", "input": "x" * 60}
+    assert entry.body_bytes == len(raw)
