@@ -3,6 +3,8 @@ a served path with another method is OpenAI's 405 naming both, an unserved one i
 
 from __future__ import annotations
 
+import json
+
 from narrative_fixtures.services.openai.fake.models import FakeOpenAIState
 from narrative_fixtures.services.openai.fake.urls import dispatch, endpoint_name, parse_json
 
@@ -55,3 +57,11 @@ def test_a_body_over_the_fake_s_own_record_limit_is_kept_as_a_summary():
     (entry,) = state.requests()
     assert entry.truncated is True and entry.body != {"model": "m", "input": "x" * 60}
     assert entry.body_bytes == len(raw)
+
+
+def test_the_query_is_everything_after_the_first_question_mark():
+    state = FakeOpenAIState()
+    body = {"model": "m", "input": [{"role": "user", "content": text} for text in ("one", "two", "three")]}
+    created = dispatch(state, "POST", "/v1/responses", AUTH, json.dumps(body).encode())
+    page = dispatch(state, "GET", f"/v1/responses/{created.body['id']}/input_items?limit=1&note=a?b", AUTH, b"")
+    assert page.status == 200 and len(page.body["data"]) == 1 and page.body["has_more"] is True
