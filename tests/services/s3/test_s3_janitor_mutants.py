@@ -409,3 +409,30 @@ def test_removing_a_bucket_this_process_never_created_refuses_and_touches_nothin
     with pytest.raises(UnsafeTarget, match=f"bucket '{name}' is no longer the one this run created"):
         BucketJanitor(s3_client, name, "us-east-1").remove()
     assert _keys(s3_client, name) == ["theirs.txt"]
+
+
+def test_under_xdist_each_worker_has_a_bucket_of_its_own(monkeypatch):
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw3")
+    assert bucket_name("test-exports") == "test-exports-gw3"
+    assert bucket_name("test-exports", "run42") == "test-exports-run42-gw3"
+
+
+def test_a_name_of_exactly_63_characters_is_kept_as_it_is(monkeypatch):
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    exact = "test-" + "a" * 54 + "-"  # 60 characters, ending in a dash, and "-r1": 63
+    assert bucket_name(exact, "r1") == exact + "-r1"
+
+
+def test_a_name_one_character_too_long_is_cut_at_its_dashes_and_dots_only(monkeypatch):
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    configured = "test-" + "a" * 52 + "X-." + "z"  # 61 characters: with "-r1" one too many
+    assert bucket_name(configured, "r1") == "test-" + "a" * 52 + "X-r1"
+
+
+def test_a_bucket_created_without_a_run_id_carries_an_empty_run_tag(s3_client, by_hand):
+    name = _name("no-run-id")
+    by_hand.append(name)
+    janitor = BucketJanitor(s3_client, name, "us-east-1")
+    janitor.create()
+    assert _tags(s3_client, name)[RUN_TAG] == ""
+    janitor.remove()
