@@ -26,7 +26,10 @@ def _ssl_of(client) -> ssl.SSLContext:
     return client._client._transport._pool._ssl_context  # httpx's pool keeps the context it was given
 
 
-def test_the_tls_context_is_built_once_and_verifies():
+def test_the_tls_context_is_built_once_and_verifies(monkeypatch):
+    from narrative_fixtures.services.openai import clients
+
+    monkeypatch.setattr(clients, "_SSL_CONTEXT", None)  # as in a new process: built on the first call
     context = _ssl_context()
     assert isinstance(context, ssl.SSLContext) and context.verify_mode == ssl.CERT_REQUIRED
     assert _ssl_context() is context

@@ -65,3 +65,14 @@ def test_the_query_is_everything_after_the_first_question_mark():
     created = dispatch(state, "POST", "/v1/responses", AUTH, json.dumps(body).encode())
     page = dispatch(state, "GET", f"/v1/responses/{created.body['id']}/input_items?limit=1&note=a?b", AUTH, b"")
     assert page.status == 200 and len(page.body["data"]) == 1 and page.body["has_more"] is True
+
+
+def test_a_body_refused_unread_is_answered_as_refused_and_recorded_without_it():
+    from narrative_fixtures.services.openai.fake import responses
+
+    for announced, truncated in ((1, True), (0, False)):
+        state, refused = FakeOpenAIState(), responses.invalid("too large", status=413)
+        answer = dispatch(state, "POST", "/v1/chat/completions", AUTH, b"", refused=refused, body_bytes=announced)
+        assert answer is refused
+        (entry,) = state.requests()
+        assert (entry.body, entry.body_bytes, entry.truncated, entry.status) == (None, announced, truncated, 413)
