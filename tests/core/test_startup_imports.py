@@ -58,7 +58,9 @@ def test_one_redis_scenario_of_the_spec_imports_no_other_features_libraries(tmp_
     root = Path(__file__).resolve().parents[2]
     (tmp_path / "record_modules.py").write_text(RECORD_AT_EXIT)
     modules = tmp_path / "modules.json"
-    measured = any(os.environ.get(name) for name in ("COVERAGE_PROCESS_START", "COV_CORE_SOURCE"))
+    # under coverage (CI: `coverage run` with patch=subprocess) the scenario's process is measured too
+    measuring = "coverage" in sys.modules and sys.modules["coverage"].Coverage.current() is not None
+    measured = measuring or any(os.environ.get(name) for name in ("COVERAGE_PROCESS_START", "COV_CORE_SOURCE"))
     env = {**os.environ, "MODULES_TO": str(modules), "NARRATIVE_REPORTS_DIR": str(tmp_path / "reports"),
            "TEST_SERVICES_LOG_DIR": str(tmp_path / "logs"),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}  # fmt: skip
