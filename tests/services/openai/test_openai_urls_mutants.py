@@ -76,3 +76,11 @@ def test_a_body_refused_unread_is_answered_as_refused_and_recorded_without_it():
         assert answer is refused
         (entry,) = state.requests()
         assert (entry.body, entry.body_bytes, entry.truncated, entry.status) == (None, announced, truncated, 413)
+
+
+def test_a_small_body_read_in_full_is_recorded_whole_and_not_truncated():
+    state = FakeOpenAIState()
+    raw = json.dumps({"model": "m", "input": "hello"}).encode()
+    dispatch(state, "POST", "/v1/embeddings", AUTH, raw)
+    (entry,) = state.requests()
+    assert (entry.body, entry.body_bytes, entry.truncated) == ({"model": "m", "input": "hello"}, len(raw), False)
