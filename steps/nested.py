@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from narrative_fixtures.core.catalog import service_specs
+from narrative_fixtures.core.text import listed  # noqa: F401 - the steps import it from here
 from narrative_fixtures.services.common import registry_of
 from narrative_fixtures.signoff.allure_labels import attach
 from narrative_fixtures.signoff.plugin import RunRecorder
@@ -141,12 +142,6 @@ def run_service_features(pytester: pytest.Pytester, rootdir: Path, env: dict[str
 
 
 # --- what a step reports ---------------------------------------------------------------------------------------
-
-
-def listed(items: list[str], limit: int = 5) -> str:
-    """At most ``limit`` items, then how many more: a failure message stays one readable line."""
-    shown = "; ".join(items[:limit])
-    return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
 
 
 def report_figure(request: pytest.FixtureRequest, text: str) -> None:
