@@ -65,6 +65,34 @@ def test_a_value_that_is_not_a_switch_is_one_line_naming_the_setting(project):
     assert "Traceback" not in result.stderr.str()
 
 
+IMPORT_PROBE = """
+import gc
+
+counts = {}
+
+
+def test_first():
+    counts["first"] = gc.get_freeze_count()
+
+
+def test_imports_a_library():
+    import probe_library  # noqa: F401 - what a fixture's lazily imported client library does
+
+
+def test_after_the_import():
+    counts["after"] = gc.get_freeze_count()
+    print(f"FROZEN-GREW-BY {counts['after'] - counts['first']}")
+"""
+
+
+def test_what_a_test_imported_is_frozen_after_it(project):
+    project.makepyfile(probe_library="TABLE = [{'row': [n]} for n in range(5000)]\n", test_probe=IMPORT_PROBE)
+    result = project.runpytest_subprocess("-s", "-p", "no:randomly")
+    result.assert_outcomes(passed=3)
+    grew = int(next(line for line in result.outlines if "FROZEN-GREW-BY" in line).split()[-1])
+    assert grew >= 10000  # the library's 5000 rows (a dict and a list each) left the collector's walk
+
+
 def test_only_the_outermost_session_freezes():
     outer, nested = object(), object()
     claimed = heap._outermost  # this (outer) run's claim, given back after the test
