@@ -15,6 +15,7 @@ from narrative_fixtures.services.common import registry_of
 from narrative_fixtures.services.mongodb.claims import _release, claim_for_run
 from narrative_fixtures.services.mongodb.endpoint import MongoDBEndpoint
 from narrative_fixtures.services.mongodb.janitor import CLAIM_COLLECTION, CLAIM_ID
+from narrative_fixtures.services.mongodb.provider import SELECTION_TIMEOUT_MS
 
 SOURCE = "TEST_MONGODB_DB"
 
@@ -70,6 +71,12 @@ def test_an_external_database_is_claimed_once_for_the_run_and_released_at_its_en
     assert len(fake.finalizers) == 1
     claim_for_run(FakeRequest(request.config), endpoint, name, SOURCE, allow_unsafe=False)  # the same run's stash
     assert claim_of(client, name) is None
+    second = name.removesuffix("_test") + "_second_test"  # another database is claimed on its own
+    try:
+        assert claim_for_run(fake, endpoint, second, SOURCE, allow_unsafe=False) is None
+        assert claim_of(client, second)["run"] == claim["run"]
+    finally:
+        client.drop_database(second)
 
 
 def test_the_finalizer_releases_the_runs_claim(request, server):
@@ -130,3 +137,37 @@ def test_an_unreachable_server_is_one_line_naming_the_setting_with_the_password_
     assert "\n" not in reason
     assert fake.finalizers == []
     _release(endpoint_on(url, port=port), "any-run", "gone_test")  # the server is gone: the release says nothing
+
+
+@pytest.fixture
+def clients_made(monkeypatch):
+    """Every PyMongo client the claims module makes (it imports MongoClient when it needs one)."""
+    made = []
+
+    class Recorded(pymongo.MongoClient):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(pymongo, "MongoClient", Recorded)
+    return made
+
+
+def test_the_claim_waits_for_a_server_as_long_as_the_probe_and_says_who_connects(request, server, clients_made):
+    client, url, name = server
+    claim_for_run(FakeRequest(request.config), endpoint_on(url), name, SOURCE, allow_unsafe=False)
+    (made,) = clients_made
+    assert made.options.server_selection_timeout == SELECTION_TIMEOUT_MS / 1000
+    assert made.options.pool_options.connect_timeout == SELECTION_TIMEOUT_MS / 1000
+    assert made.options.pool_options.metadata["application"] == {"name": "narrative-acceptance"}
+
+
+def test_the_release_at_the_end_of_the_run_gives_a_gone_server_half_a_second(request, server, clients_made):
+    client, url, name = server
+    fake = FakeRequest(request.config)
+    claim_for_run(fake, endpoint_on(url), name, SOURCE, allow_unsafe=False)
+    fake.finalizers[0]()
+    assert claim_of(client, name) is None
+    released = clients_made[-1]
+    assert released.options.server_selection_timeout == 0.5
+    assert (released.options.pool_options.connect_timeout, released.options.pool_options.socket_timeout) == (0.5, 2)
