@@ -69,3 +69,86 @@ def test_the_report_names_the_mutant_a_weak_test_lets_through(weak_project, tmp_
     assert custom["equivalent"] == 1 and custom["judged"] == custom["total"] - 1
     assert [e["reason"] for e in custom["equivalents"]] == ["planted: pretend the divisor cannot matter"]
     assert custom["score"] == round(100.0 * custom["detected"] / custom["judged"], 1)
+
+
+# --- the selection plugin's speed-ups (narrative_fixtures.mutation.selection) ---------------------------------------
+
+JANITOR_MUTANT = "pkg.services.redis.janitor.xǁRedisJanitorǁ_check__mutmut_18"
+
+
+class Item:
+    def __init__(self, nodeid: str) -> None:
+        self.nodeid = nodeid
+
+    def __repr__(self) -> str:
+        return self.nodeid
+
+
+def test_a_mutant_runs_its_module_s_self_tests_first_then_the_rest_the_quickest_first():
+    from narrative_fixtures.mutation.selection import likeliest_first
+
+    durations = {
+        "features/test_redis.py::test_scenario": 0.1,
+        "tests/services/redis/test_redis_janitor.py::test_slow": 2.0,
+        "tests/services/redis/test_redis_janitor.py::test_quick": 0.5,
+        "tests/services/redis/test_redis_provider.py::test_quickest": 0.05,
+    }
+    items = [Item(name) for name in ["tests/unrecorded.py::test_new", *durations]]
+    ordered = [item.nodeid for item in likeliest_first(items, durations, JANITOR_MUTANT)]
+    assert ordered == [
+        "tests/services/redis/test_redis_janitor.py::test_quick",
+        "tests/services/redis/test_redis_janitor.py::test_slow",
+        "tests/services/redis/test_redis_provider.py::test_quickest",
+        "features/test_redis.py::test_scenario",
+        "tests/unrecorded.py::test_new",
+    ]
+    unrecorded = [item.nodeid for item in likeliest_first(items, {}, JANITOR_MUTANT)]
+    assert unrecorded[:2] == ["tests/services/redis/test_redis_janitor.py::test_slow",
+                              "tests/services/redis/test_redis_janitor.py::test_quick"], "no record: file order"
+
+
+def test_the_durations_come_from_mutmut_s_stats_and_a_missing_or_broken_record_orders_nothing(tmp_path):
+    from narrative_fixtures.mutation.selection import STATS_FILE, recorded_durations
+
+    assert recorded_durations(str(tmp_path)) == {}
+    (tmp_path / STATS_FILE).write_text("{not json")
+    assert recorded_durations(str(tmp_path)) == {}
+    (tmp_path / STATS_FILE).write_text(json.dumps({"duration_by_test": {"a::t": 0.25, "b::t": "slow"}}))
+    assert recorded_durations(str(tmp_path)) == {"a::t": 0.25}
+
+
+def test_a_factory_mutant_forgets_its_service_package_and_the_project_s_tests_but_not_the_rest(tmp_path, monkeypatch):
+    """A fresh import of what may call the factories at import time; the rest of the package stays imported."""
+    import types
+
+    from narrative_fixtures.mutation.selection import forget_modules_for
+
+    files = {
+        "pkg": "mutants/src/pkg/__init__.py",
+        "pkg.core.settings": "mutants/src/pkg/core/settings.py",
+        "pkg.services.redis": "mutants/src/pkg/services/redis/__init__.py",
+        "pkg.services.redis.factories": "mutants/src/pkg/services/redis/factories.py",
+        "pkg.services.redisx": "mutants/src/pkg/services/redisx/__init__.py",
+        "pkg.services.s3.factories": "mutants/src/pkg/services/s3/factories.py",
+        "tests.services.redis.test_redis_factories": "mutants/tests/services/redis/test_redis_factories.py",
+        "steps.redis": "mutants/steps/redis.py",
+        "conftest": "mutants/conftest.py",
+    }
+    for name, path in files.items():
+        monkeypatch.setitem(sys.modules, name, types.SimpleNamespace(__file__=str(tmp_path / path)))
+    monkeypatch.setitem(sys.modules, "elsewhere", types.SimpleNamespace(__file__=str(tmp_path.parent / "x.py")))
+    forgotten = forget_modules_for("pkg.services.redis.factories.x_redis_client_factory__mutmut_3", str(tmp_path))
+    assert sorted(forgotten) == ["conftest", "pkg.services.redis", "pkg.services.redis.factories", "steps.redis",
+                                 "tests.services.redis.test_redis_factories"]
+    kept = {"pkg", "pkg.core.settings", "pkg.services.redisx", "pkg.services.s3.factories", "elsewhere"}
+    assert kept <= set(sys.modules) and not set(forgotten) & set(sys.modules)
+
+
+def test_the_client_libraries_are_imported_outside_any_test_so_the_forked_sessions_share_them():
+    from narrative_fixtures.core.catalog import service_specs
+    from narrative_fixtures.mutation.selection import import_client_libraries
+
+    imported = import_client_libraries()
+    declared = {name for spec in service_specs().values() for name in spec.sdk_modules}
+    assert "redis" in imported and set(imported) <= declared
+    assert all(name in sys.modules for name in imported)
