@@ -4,6 +4,8 @@ outside nested runs by the mutation run (docs/mutation.md)."""
 
 from __future__ import annotations
 
+import types
+
 import pytest
 
 from narrative_fixtures.errors import ConfigError
@@ -58,3 +60,41 @@ def test_the_registered_class_of_a_name_is_found_and_a_missing_one_fails_in_one_
         "test_trained_model needs a Beanie document named TrainedModel among the registered models (UserData,"
         f" BatchJob); register one ({MODELS_SETTING}) or override test_trained_model")
     assert failed.value.pytrace is False
+
+
+# The sample documents are public: projects' tests read them through test_user_data, test_trained_model and
+# test_batch_job (the story's realistic data), so every value is part of what the fixtures promise.
+
+def test_the_sample_dataset_is_a_5_row_upload_with_its_schema_and_file_metadata():
+    assert sample_user_data() == {
+        "user_id": "test_user_123",
+        "filename": "test_dataset_5f2c.csv",
+        "original_filename": "sales_q3.csv",
+        "s3_url": "s3://test-narrative-bucket/test-data/test_file.csv",
+        "num_rows": 5,
+        "num_columns": 3,
+        "data_schema": [
+            {"name": "id", "type": "integer", "nullable": False, "sample_values": [1, 2, 3]},
+            {"name": "value", "type": "float", "nullable": False, "sample_values": [10.5, 20.25, 30.0]},
+            {"name": "category", "type": "string", "nullable": False, "sample_values": ["A", "B", "A"]},
+        ],
+        "metadata": {"source": "upload", "content_type": "text/csv", "size_bytes": 72, "delimiter": ",",
+                     "encoding": "utf-8"},
+    }
+    assert sample_user_data() is not sample_user_data()  # a fresh dict each time: a test may change its copy
+    assert sample_user_data()["num_columns"] == len(sample_user_data()["data_schema"])
+
+
+def test_the_sample_model_is_a_random_forest_on_the_datasets_category_by_the_datasets_owner():
+    dataset = types.SimpleNamespace(user_id="owner_42")  # what it reads of the stored dataset
+    assert sample_trained_model(dataset) == dict(
+        user_id="owner_42", name="Test Random Forest", model_type="random_forest", target_column="category",
+        feature_columns=["id", "value"], hyperparameters={"n_estimators": 100, "max_depth": 10, "random_state": 42},
+        performance_metrics={"accuracy": 0.92, "precision": 0.9, "recall": 0.89, "f1_score": 0.895},
+        dataset=dataset,
+    )
+
+
+def test_the_sample_job_is_a_model_training_for_the_sample_user():
+    assert sample_batch_job() == dict(job_type="model_training", user_id="test_user_123",
+                                      params={"model_type": "random_forest", "target_column": "category"})
