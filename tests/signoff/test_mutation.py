@@ -152,3 +152,52 @@ def test_the_client_libraries_are_imported_outside_any_test_so_the_forked_sessio
     declared = {name for spec in service_specs().values() for name in spec.sdk_modules}
     assert "redis" in imported and set(imported) <= declared
     assert all(name in sys.modules for name in imported)
+
+
+# --- a mutation run leaves no server behind ------------------------------------------------------------------------
+
+STORE = '''
+def key_for(name):
+    """The Redis key of a job."""
+    return "job:" + name
+'''
+
+STORE_TEST = '''
+import os
+
+import redis
+
+from weaklib.store import key_for
+
+
+def test_a_job_is_stored_under_its_key(redis_service):
+    client = redis.Redis.from_url(redis_service.url)
+    with open(os.environ["SERVER_PIDS"], "a") as pids:  # every forked session's own redis-server
+        pids.write(f"{client.info()['process_id']}\\n")
+    client.set(key_for("a"), 1)
+    assert client.get("job:a") == b"1"
+    client.close()
+'''
+
+
+def test_a_mutation_run_stops_every_server_its_forked_sessions_started(weak_project, tmp_path):
+    """Each forked session (stats, clean run, one per mutant) starts its own embedded redis-server: all are gone
+    when the run ends, and the mutants were judged with a server (killed, not skipped)."""
+    import psutil
+
+    (weak_project.path / "src" / "weaklib" / "store.py").write_text(STORE)
+    weak_project.path.joinpath("tests", "test_store.py").write_text(STORE_TEST)
+    pids = tmp_path / "server-pids"
+    weak_project._monkeypatch.setenv("SERVER_PIDS", str(pids))
+    result = weak_project.run(
+        sys.executable, "-m", "narrative_fixtures.mutation", "weaklib.store", "--tests", "tests/test_store.py",
+        "--out", str(weak_project.path / "reports"), "--work", str(tmp_path / "work"), "--timeout", "300",
+        timeout=600,
+    )
+    assert result.ret == 0, result.stderr.str()
+    custom = json.loads((weak_project.path / "reports" / "mutation.json").read_text())["criteria"]["custom"]
+    assert custom["complete"] and custom["killed"] == custom["total"] >= 1
+    started = {int(line) for line in pids.read_text().split()}
+    assert len(started) >= 1 + custom["total"], "a server of its own for each mutant's session"
+    left = [pid for pid in started if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    assert left == [], f"redis-server processes left running after the mutation run: {left}"
