@@ -1,0 +1,201 @@
+"""The provider called directly: which test database a run uses and which setting named it, what ``buildInfo``
+says the server is, what an external URI yields (and the one line when it cannot be reached or parsed), and the
+health check's answers. The nested runs show the same as users meet it; the mutation run cannot see into those."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from narrative_fixtures.core.settings import ServiceConfig
+from narrative_fixtures.errors import ConfigError, ServiceUnavailable
+from narrative_fixtures.services.common import worker_suffix
+from narrative_fixtures.services.mongodb.provider import (
+    PROVIDER, _server_identity, _uri_database, parse_mongodb_uri, resolve_database,
+)
+from narrative_fixtures.services.mongodb.spec import SPEC
+from tests.mongodb_support import LOG_DIR, own_ferretdb, settings
+
+
+def config(uri: str | None = None, db: str | None = None, allow_unsafe: str = "false") -> ServiceConfig:
+    """The mongodb settings as the run resolves them: ``db`` set by the environment, or its default."""
+    values = {"uri": uri, "db": db or "narrative_test", "allow_unsafe": allow_unsafe, "models": None}
+    sources = {"uri": "env" if uri else "default", "db": "env" if db else "default"}
+    return ServiceConfig(SPEC, "external", values, sources)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ferretdb():
+    """A FerretDB of this module's own (started by the provider under test), reached as an external server."""
+    with own_ferretdb() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def no_worker(monkeypatch):
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+
+
+# --- the test database -----------------------------------------------------------------------------------------
+
+
+def test_without_a_setting_the_database_is_narrative_test(no_worker):
+    assert resolve_database(config()) == ("narrative_test", "TEST_MONGODB_DB")
+    assert resolve_database(config(), "mongodb://127.0.0.1:1/") == ("narrative_test", "TEST_MONGODB_DB")
+
+
+def test_test_mongodb_db_names_the_database(no_worker):
+    assert resolve_database(config(db="orders_test")) == ("orders_test", "TEST_MONGODB_DB")
+
+
+def test_the_database_in_the_uri_is_used_and_named_by_the_uri(no_worker):
+    assert resolve_database(config(), "mongodb://u:p@127.0.0.1:1/shop_test?authSource=admin") == (
+        "shop_test", "TEST_MONGODB_URI")
+
+
+def test_the_same_database_in_the_uri_and_the_setting_is_fine(no_worker):
+    assert resolve_database(config(db="shop_test"), "mongodb://127.0.0.1:1/shop_test") == (
+        "shop_test", "TEST_MONGODB_DB")
+
+
+def test_a_uri_database_and_another_setting_are_one_line_with_the_password_masked(no_worker):
+    with pytest.raises(ConfigError) as refused:
+        resolve_database(config(db="orders_test"), "mongodb://u:s3cret@127.0.0.1:1/shop_test")
+    assert str(refused.value) == (
+        "TEST_MONGODB_URI=mongodb://u:***@127.0.0.1:1/shop_test names the database 'shop_test' but"
+        " TEST_MONGODB_DB='orders_test'; set only one of them, or the same name in both")
+
+
+def test_each_xdist_worker_appends_its_name(monkeypatch):
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw3")
+    assert resolve_database(config())[0] == "narrative_test_gw3"
+    assert resolve_database(config(), "mongodb://127.0.0.1:1/shop_test") == ("shop_test_gw3", "TEST_MONGODB_URI")
+
+
+@pytest.mark.parametrize("uri, database", [
+    ("mongodb://u:p@h:1/orders_test?replicaSet=rs0", "orders_test"),
+    ("mongodb://h1:1,h2:2/my%2Dtest", "my-test"),
+    ("mongodb://u:p@h:1/", None),
+    ("mongodb://u:p@h:1", None),
+    ("mongodb://u:p@h:1?tls=true", None),
+    ("mongodb+srv://u:p@cluster.example/app_test", "app_test"),
+])
+def test_the_database_of_a_uri_is_its_path(uri, database):
+    assert _uri_database(uri) == database
+
+
+# --- what the server is ------------------------------------------------------------------------------------------
+
+
+def test_a_ferretdb_says_so_and_which_mongodb_it_stands_for():
+    assert _server_identity({"ferretdbVersion": "v1.24.2", "version": "7.0.42"}) == {
+        "backend": "FerretDB", "version": "1.24.2", "mongodb_compat": "7.0.42"}
+    assert _server_identity({"version": "7.0.14"}) == {"backend": "MongoDB", "version": "7.0.14",
+                                                       "mongodb_compat": None}
+
+
+def test_another_embedded_server_writes_a_log_named_for_it(tmp_path):
+    from narrative_fixtures.provisioning import ProvisionContext
+    from narrative_fixtures.services.mongodb.provider import _Instance
+
+    context = _Instance(settings(), "master", instance="orders")
+    assert context.log_path("mongodb").name == "mongodb-orders.log"
+    assert ProvisionContext(settings(), "master").log_path("mongodb").name == "mongodb.log"
+    assert str(context.log_path("mongodb")).startswith(LOG_DIR)
+
+
+# --- an external server ------------------------------------------------------------------------------------------
+
+
+def test_an_external_server_is_described_by_its_uri_and_buildinfo(ferretdb, no_worker):
+    uri = f"mongodb://localhost:{ferretdb.port}/provider_test"
+    endpoint = PROVIDER.connect_external(config(uri=uri), None)
+    assert (endpoint.mode, endpoint.url, endpoint.host, endpoint.port, endpoint.hosts) == (
+        "external", uri, "localhost", ferretdb.port, ("localhost",))
+    assert (endpoint.database, endpoint.database_source, endpoint.loopback) == (
+        "provider_test", "TEST_MONGODB_URI", True)
+    assert (endpoint.backend, endpoint.version) == (ferretdb.backend, ferretdb.version)
+    assert (endpoint.username, endpoint.password) == (None, None)
+    assert endpoint.details["hosts"] == ["localhost"] and endpoint.details["allow_unsafe"] is False
+
+
+def test_an_external_uri_without_a_port_means_27017_and_credentials_are_kept(no_worker):
+    parsed = parse_mongodb_uri("mongodb://app:s3cret@db.example.com/")
+    assert parsed["nodelist"] == [("db.example.com", 27017)]
+    assert (parsed["username"], parsed["password"]) == ("app", "s3cret")
+
+
+def test_allow_unsafe_is_in_the_legacy_details(ferretdb, no_worker):
+    uri = f"mongodb://127.0.0.1:{ferretdb.port}/"
+    endpoint = PROVIDER.connect_external(config(uri=uri, allow_unsafe="1"), None)
+    assert endpoint.details["allow_unsafe"] is True
+    assert endpoint.database == "narrative_test" and endpoint.database_source == "TEST_MONGODB_DB"
+
+
+def test_an_unreachable_server_is_one_line_naming_the_setting_with_the_password_masked(no_worker):
+    port = free_port()
+    with pytest.raises(ServiceUnavailable) as refused:
+        PROVIDER.connect_external(config(uri=f"mongodb://u:s3cret@127.0.0.1:{port}/"), None)
+    message = str(refused.value)
+    assert message.startswith(f"cannot reach MongoDB at TEST_MONGODB_URI=mongodb://u:***@127.0.0.1:{port}/ within 2 s (")
+    assert "s3cret" not in message and "\n" not in message
+
+
+@pytest.mark.parametrize("uri, problem", [
+    ("http://127.0.0.1:1/", "is not a MongoDB URI (expected mongodb://[user:password@]host:port)"),
+    ("mongodb://u:s3cret@h:x/", "is not a valid MongoDB URI ("),
+])
+def test_a_malformed_uri_is_one_line_naming_the_setting(uri, problem):
+    with pytest.raises(ConfigError) as refused:
+        PROVIDER.connect_external(config(uri=uri), None)
+    assert str(refused.value).startswith("TEST_MONGODB_URI=")
+    assert problem in str(refused.value)
+    assert "s3cret" not in str(refused.value)
+
+
+# --- health ------------------------------------------------------------------------------------------------------
+
+
+def test_a_server_answers_on_any_of_its_hosts(ferretdb):
+    dead = free_port()
+    endpoint = PROVIDER.connect_external(config(uri=f"mongodb://127.0.0.1:{ferretdb.port}/"), None)
+    assert PROVIDER.health(endpoint) is None
+    endpoint.url = f"mongodb://127.0.0.1:{dead},127.0.0.1:{ferretdb.port}/?replicaSet=rs0"
+    assert PROVIDER.health(endpoint) is None
+
+
+def test_no_answering_host_names_each_hosts_problem():
+    first, second = free_port(), free_port()
+    endpoint = type("E", (), {"url": f"mongodb://127.0.0.1:{first},127.0.0.1:{second}/?replicaSet=rs0"})()
+    reason = PROVIDER.health(endpoint)
+    assert reason.startswith(f"no host answers (cannot connect to 127.0.0.1:{first} (")
+    assert f"; cannot connect to 127.0.0.1:{second} (" in reason
+
+
+def test_a_tls_uri_is_pinged_by_a_client_with_the_same_bound():
+    port = free_port()
+    endpoint = type("E", (), {"url": f"mongodb://u:s3cret@127.0.0.1:{port}/?tls=true"})()
+    reason = PROVIDER.health(endpoint)
+    assert reason.startswith("no answer to ping within 0.3 s (")
+    assert "s3cret" not in reason
+
+
+# --- the embedded server -----------------------------------------------------------------------------------------
+
+
+def test_the_embedded_server_is_a_ferretdb_on_loopback_with_its_process_and_storage(ferretdb):
+    assert (ferretdb.mode, ferretdb.host, ferretdb.hosts, ferretdb.loopback) == (
+        "embedded", "127.0.0.1", ("127.0.0.1",), True)
+    assert ferretdb.url == f"mongodb://127.0.0.1:{ferretdb.port}/"
+    assert (ferretdb.backend, ferretdb.storage, ferretdb.instance) == ("FerretDB", "SQLite", None)
+    assert ferretdb.version == "1.24.2" and ferretdb.mongodb_compat.startswith("7.")
+    assert ferretdb.pid > 0 and ferretdb.started_in > 0
+    assert (ferretdb.database, ferretdb.database_source) == (f"narrative_test{worker_suffix()}", "TEST_MONGODB_DB")
+    assert ferretdb.details["storage"] == "SQLite" and ferretdb.details["allow_unsafe"] is False
