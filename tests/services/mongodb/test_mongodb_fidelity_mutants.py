@@ -1,4 +1,4 @@
-"""The fidelity listener in this very run: an application's own client talks to the run's server and the guard's
+"""The fidelity listener in this very run: an application's client talks to the run's server and the guard's
 findings are taken straight from it (``GUARD.take()``, so no warning is left for the test). On the embedded
 FerretDB each difference is one line; MongoDB itself is no stand-in and gets none. The nested runs of
 test_mongodb_fidelity.py show the warnings as users meet them; the mutation run cannot see into those."""
@@ -15,8 +15,12 @@ from narrative_fixtures.services.mongodb.fidelity import GUARD, TABLE, finding
 
 @pytest.fixture
 def app_db(request, mongodb_service):
-    """An application's own client on the run's test database; the findings of the setup are set aside."""
-    client = pymongo.MongoClient(mongodb_service.url, serverSelectionTimeoutMS=2000)
+    """An application's own client on the run's test database; the findings of the setup are set aside.
+
+    The client is given a listener of this module's copy: the run registers one when PyMongo is imported, but a
+    run that imports the plugin afresh (the mutation run does, per session) keeps the first copy's listener."""
+    listener = fidelity._make_listener(pymongo.monitoring)  # its findings and the run's are the same lines: one
+    client = pymongo.MongoClient(mongodb_service.url, serverSelectionTimeoutMS=2000, event_listeners=[listener])
     database = client[mongodb_service.database]
     database.fidelity_items.delete_many({})
     GUARD.take()
