@@ -1,0 +1,92 @@
+"""The AWS guard's pieces called directly, on a stand-in of botocore's HTTP session: the mutation run found its
+patching, its undoing and its end-of-run hook checked only by nested runs (which it leaves out)."""
+
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+
+import pytest
+
+from narrative_fixtures.core.import_hooks import PatchOnImport
+from narrative_fixtures.errors import UnsafeTarget
+from narrative_fixtures.services.s3 import guard
+
+
+class _Session:
+    """Stands in for botocore.httpsession.URLLib3Session: ``send`` answers without any network."""
+
+    def send(self, request):
+        return ("sent", request.url)
+
+
+def _stand_in_module():
+    return SimpleNamespace(URLLib3Session=type("URLLib3Session", (_Session,), {}))
+
+
+@pytest.fixture
+def patched(monkeypatch):
+    """The guard's record of its patches, for this test only (the run's own patch of botocore stays as it is)."""
+    monkeypatch.setattr(guard, "_PATCHED", [])
+    return guard._PATCHED
+
+
+def test_the_guard_patches_the_session_class_so_aws_hosts_are_refused_and_others_sent(patched):
+    module = _stand_in_module()
+    original = module.URLLib3Session.send
+    guard._patch(module)
+    assert patched == [(module.URLLib3Session, original)]
+    assert module.URLLib3Session.send._narrative_guard is True
+    session = module.URLLib3Session()
+    assert session.send(SimpleNamespace(url="http://127.0.0.1:9/bucket")) == ("sent", "http://127.0.0.1:9/bucket")
+    with pytest.raises(UnsafeTarget, match="real AWS .s3.amazonaws.com."):
+        session.send(SimpleNamespace(url="https://s3.amazonaws.com/bucket"))
+    with pytest.raises(UnsafeTarget, match="not up in this process yet"):
+        session.send(SimpleNamespace(url=guard.NOT_STARTED_URL + "/bucket"))
+
+
+def test_a_session_class_is_patched_once_however_often_its_module_is_seen(patched):
+    module = _stand_in_module()
+    original = module.URLLib3Session.send
+    guard._patch(module)
+    guard._patch(module)
+    assert len(patched) == 1 and module.URLLib3Session.send.__wrapped__ is original
+
+
+def test_a_module_without_the_session_class_is_left_alone(patched):
+    module = SimpleNamespace()
+    guard._patch(module)
+    assert patched == [] and vars(module) == {}
+
+
+def test_undoing_the_patches_gives_each_class_its_own_send_back(patched):
+    module = _stand_in_module()
+    original = module.URLLib3Session.send
+    guard._patch(module)
+    guard._unpatch_all()
+    assert module.URLLib3Session.send is original and patched == []
+
+
+def test_the_last_uninstall_undoes_the_patches_and_gives_the_environment_back(patched, monkeypatch):
+    module = _stand_in_module()
+    original = module.URLLib3Session.send
+    monkeypatch.setattr(guard, "_FINDER", PatchOnImport(("a.module.never.imported",), guard._patch))
+    environment = dict(os.environ)
+    saved = guard.install()
+    guard._patch(module)
+    assert guard.installed() and module.URLLib3Session.send is not original
+    guard.uninstall(saved)
+    assert not guard.installed() and module.URLLib3Session.send is original and patched == []
+    assert dict(os.environ) == environment
+
+
+def test_the_end_of_the_run_uninstalls_what_its_start_installed(monkeypatch):
+    given_back = []
+    monkeypatch.setattr(guard, "uninstall", given_back.append)
+    config = SimpleNamespace(stash=pytest.Stash())
+    config.stash[guard.SAVED_KEY] = {"AWS_PROFILE": "the-users-profile"}
+    guard.pytest_unconfigure(config)
+    assert given_back == [{"AWS_PROFILE": "the-users-profile"}]
+    assert guard.SAVED_KEY not in config.stash
+    guard.pytest_unconfigure(config)  # nothing installed (the opt-in): nothing to give back
+    assert given_back == [{"AWS_PROFILE": "the-users-profile"}]
