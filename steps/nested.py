@@ -7,7 +7,6 @@ A step that proves how a test run behaves (skips, strict failures, option handli
 from __future__ import annotations
 
 import importlib
-import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,20 +28,13 @@ SDK_MODULES = tuple(name for spec in service_specs().values() for name in spec.s
 @contextmanager
 def environment(**values: str | None):
     """Temporarily set (or, with None, unset) environment variables for a nested pytest run."""
-    saved = {key: os.environ.get(key) for key in values}
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # gives every variable back as it was, also when the run raises
         for key, value in values.items():
             if value is None:
-                os.environ.pop(key, None)
+                patch.delenv(key, raising=False)
             else:
-                os.environ[key] = value
+                patch.setenv(key, value)
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def keep_sdk_imports() -> None:

@@ -31,3 +31,4 @@ def test_the_steps_and_the_examples_judge_use_the_one_core_function():
     from steps import nested
 
     assert nested.listed is listed and examples_judge.listed is listed
+
