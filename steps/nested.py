@@ -23,6 +23,7 @@ from narrative_fixtures.signoff.plugin import RunRecorder
 # The client libraries the plugin's fixtures import lazily. pytester's in-process runs drop every module first
 # imported during the nested run, so each nested run would import them again (~0.3-1 s each): import them once.
 SDK_MODULES = tuple(name for spec in service_specs().values() for name in spec.sdk_modules)
+STEP_MODULES = ("httpx",)  # what the steps themselves import at the top (steps/s3.py, the OpenAI steps): ~0.2 s
 
 
 @contextmanager
@@ -39,7 +40,7 @@ def environment(**values: str | None):
 
 def keep_sdk_imports() -> None:
     """Import the fixtures' client libraries in this (outer) process, so nested in-process runs reuse them."""
-    for name in SDK_MODULES:
+    for name in (*SDK_MODULES, *STEP_MODULES):
         try:
             importlib.import_module(name)
         except ImportError:  # pragma: no cover - an SDK this installation lacks: its fixtures skip on their own
