@@ -15,7 +15,14 @@ from botocore.exceptions import ClientError
 
 from narrative_fixtures.errors import UnsafeTarget
 from narrative_fixtures.services.s3 import clients
-from narrative_fixtures.services.s3.clients import _error_code, _session, client_for, presigned_get_url
+from narrative_fixtures.services.s3.clients import (
+    TIMEOUT_S,
+    _error_code,
+    _session,
+    client_for,
+    make_client,
+    presigned_get_url,
+)
 from narrative_fixtures.services.s3.endpoint import S3Endpoint
 
 URL = "http://127.0.0.1:9"
@@ -104,3 +111,43 @@ def test_an_error_without_a_code_has_an_empty_one(response):
 
 def test_an_error_code_is_read_from_the_answer():
     assert _error_code(ClientError({"Error": {"Code": "NoSuchBucket"}}, "HeadBucket")) == "NoSuchBucket"
+
+
+def test_a_client_has_the_fixtures_timeouts_one_attempt_path_style_sigv4_and_checksums_only_where_required():
+    client = make_client(URL, credentials=("AKIAEXAMPLEKEYID", "the-secret-access-key"), region="eu-west-3")
+    config = client.meta.config
+    assert (config.connect_timeout, config.read_timeout) == (TIMEOUT_S, TIMEOUT_S) == (2, 2)
+    assert config.retries == {"total_max_attempts": 1, "mode": "standard"}
+    assert config.s3 == {"addressing_style": "path"} and config.signature_version == "s3v4"
+    assert config.request_checksum_calculation == config.response_checksum_validation == "when_required"
+    assert (client.meta.endpoint_url, client.meta.region_name) == (URL, "eu-west-3")
+    signed_with = client._request_signer._credentials
+    assert (signed_with.access_key, signed_with.secret_key, signed_with.token) == (
+        "AKIAEXAMPLEKEYID", "the-secret-access-key", None)
+
+
+def test_a_loopback_endpoint_is_reached_without_proxies_another_one_with_the_environments(monkeypatch):
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "the-users-session-token")  # never sent: the client has its key pair
+    loopback = make_client("http://localhost:9", credentials=("k", "s"), region="us-east-1")
+    remote = make_client("http://minio.internal:9000", credentials=("k", "s"), region="us-east-1")
+    assert loopback.meta.config.proxies == {} and remote.meta.config.proxies is None
+    assert loopback._request_signer._credentials.token is None
+
+
+def test_the_host_guard_compares_host_and_port_whatever_their_case_and_can_be_turned_off():
+    client = make_client("http://LocalHost:9", credentials=("k", "s"), region="us-east-1")
+    assert not _refused(client, "http://localhost:9/test-bucket")
+    assert not _refused(client, "http://LOCALHOST:9/test-bucket")
+    assert _refused(client, "http://localhost:10/test-bucket")
+    unguarded = make_client("http://localhost:9", credentials=("k", "s"), region="us-east-1", guard=False)
+    assert not _refused(unguarded, "http://minio.internal:9000/test-bucket")
+
+
+def test_the_host_guard_refuses_before_any_handler_registered_earlier_sees_the_request():
+    client = make_client(URL, credentials=("k", "s"), region="us-east-1")
+    seen = []
+    client.meta.events.register("before-send.s3", lambda request, **kwargs: seen.append(request.url))
+    with pytest.raises(UnsafeTarget, match=r"S3 request to 127\.0\.0\.2:9 refused: this client may only reach "
+                                           r"S3_ENDPOINT_URL=http://127\.0\.0\.1:9"):
+        client.meta.events.emit("before-send.s3.ListBuckets", request=SimpleNamespace(url="http://127.0.0.2:9/"))
+    assert seen == []

@@ -90,3 +90,55 @@ def test_the_end_of_the_run_uninstalls_what_its_start_installed(monkeypatch):
     assert guard.SAVED_KEY not in config.stash
     guard.pytest_unconfigure(config)  # nothing installed (the opt-in): nothing to give back
     assert given_back == [{"AWS_PROFILE": "the-users-profile"}]
+
+
+@pytest.fixture
+def own_guard(monkeypatch):
+    """A guard of this test's own (its first install is the first user), the user's AWS environment before it."""
+    monkeypatch.setattr(guard, "_FINDER", PatchOnImport(("a.module.never.imported",), guard._patch))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "the-users-session-token")
+    monkeypatch.setenv("AWS_PROFILE", "production")
+    for name in ("AWS_EC2_METADATA_DISABLED", "AWS_ENDPOINT_URL_S3", "MOTO_S3_CUSTOM_ENDPOINTS"):  # the run's guard's
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def _installed_environment() -> dict[str, str]:
+    saved = guard.install()
+    try:
+        return {name: os.environ[name] for name in guard.HIDDEN_VARIABLES if name in os.environ}
+    finally:
+        guard.uninstall(saved)
+
+
+@pytest.mark.parametrize("users_endpoints, watched", [
+    ("", guard.NOT_STARTED_URL),
+    ("http://my-mocked-s3:1", f"{guard.NOT_STARTED_URL},http://my-mocked-s3:1"),
+], ids=["none-of-the-users", "the-users-kept"])
+def test_installed_the_guard_leaves_only_fake_keys_and_points_default_clients_at_the_refused_address(
+        own_guard, users_endpoints, watched):
+    own_guard.setenv("MOTO_S3_CUSTOM_ENDPOINTS", users_endpoints)
+    assert _installed_environment() == {
+        "AWS_ACCESS_KEY_ID": guard.FAKE_CREDENTIALS[0],
+        "AWS_SECRET_ACCESS_KEY": guard.FAKE_CREDENTIALS[1],
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ENDPOINT_URL_S3": guard.NOT_STARTED_URL,
+        "MOTO_S3_CUSTOM_ENDPOINTS": watched,
+    }
+    assert os.environ["AWS_PROFILE"] == "production" and "AWS_EC2_METADATA_DISABLED" not in os.environ
+
+
+def test_default_clients_follow_the_runs_s3_only_while_the_guard_is_installed(own_guard):
+    saved = guard.install()
+    try:
+        guard.point_default_clients_at("http://127.0.0.1:4566")
+        assert os.environ["AWS_ENDPOINT_URL_S3"] == "http://127.0.0.1:4566"
+        assert os.environ["MOTO_S3_CUSTOM_ENDPOINTS"] == f"{guard.NOT_STARTED_URL},http://127.0.0.1:4566"
+    finally:
+        guard.uninstall(saved)
+    guard.point_default_clients_at("http://127.0.0.1:4566")  # not installed: the environment is the user's
+    assert "AWS_ENDPOINT_URL_S3" not in os.environ and "MOTO_S3_CUSTOM_ENDPOINTS" not in os.environ
