@@ -20,6 +20,9 @@ def app_db(request, mongodb_service):
     The client is given a listener of this module's copy: the run registers one when PyMongo is imported, but a
     run that imports the plugin afresh (the mutation run does, per session) keeps the first copy's listener."""
     listener = fidelity._make_listener(pymongo.monitoring)  # its findings and the run's are the same lines: one
+    # A nested in-process run on the same server (features/mongodb.feature has one) unwatches its address when it
+    # ends, the outer run's watch with it (core.fidelity.StandInWatch.unwatch, reported): watched again here.
+    fidelity.watch(request.config, mongodb_service)
     client = pymongo.MongoClient(mongodb_service.url, serverSelectionTimeoutMS=2000, event_listeners=[listener])
     database = client[mongodb_service.database]
     database.fidelity_items.delete_many({})
