@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import json
+
 from narrative_fixtures.services.openai.fake import responses
-from narrative_fixtures.services.openai.fake.response_events import events
+from narrative_fixtures.services.openai.fake.response_events import encoded, events
 from narrative_fixtures.services.openai.fake.response_items import MAX_LIMIT, item_page, listed_inputs
 from narrative_fixtures.services.openai.fake.unserved import not_found, served_endpoints
 
@@ -118,3 +120,15 @@ def test_input_items_are_stored_as_the_api_lists_them_each_kind_with_its_own_id_
         {"type": "message", "role": "developer", "status": "completed",
          "content": [{"type": "input_text", "text": "Be brief"}]},
     ]
+
+
+def test_the_encoded_stream_is_one_word_per_delta_unless_told_how_many():
+    served = _served(_message("one two three"))
+
+    def deltas(stream) -> list[str]:
+        lines = [chunk.decode().split("\n") for chunk in stream]
+        assert all(line[0] == f"event: {json.loads(line[1][len('data: '):])['type']}" for line in lines)
+        return [json.loads(line[1][len("data: "):]).get("delta") for line in lines if line[0].endswith(".delta")]
+
+    assert deltas(encoded(served)) == ["one ", "two ", "three"]
+    assert deltas(encoded(served, 2)) == ["one two ", "three"]

@@ -3,6 +3,8 @@ a body's summary at its exact bounds, the bounded record's count of dropped requ
 
 from __future__ import annotations
 
+import json
+
 from narrative_fixtures.services.openai.fake.record import (
     SUMMARY_FIELD_LIMIT,
     Record,
@@ -23,6 +25,9 @@ def test_a_body_within_the_limit_is_kept_itself_one_byte_more_is_summarized():
 def test_a_summary_keeps_fields_up_to_the_limit_counting_a_large_field_at_its_field_limit():
     exact = "z" * (SUMMARY_FIELD_LIMIT - 2)  # its JSON (with quotes) is exactly the field limit: kept as is
     assert summarize_body({"e": exact}, 5000, limit=2000) == {"e": exact}
+    compact = {"ab": [0] * 508}  # its compact JSON is exactly the field limit: kept as is
+    assert len(json.dumps(compact, separators=(",", ":"))) == SUMMARY_FIELD_LIMIT
+    assert summarize_body({"e": compact}, 5000, limit=2000) == {"e": compact}
     over = "z" * (SUMMARY_FIELD_LIMIT - 1)
     assert summarize_body({"e": over}, 5000, limit=2000) == {"e": not_kept(SUMMARY_FIELD_LIMIT + 1)}
     body = {"a": "x" * 3000, "b": "y" * 3000, "c": 1, "d": 2}
