@@ -84,8 +84,8 @@ class Item:
         return self.nodeid
 
 
-def test_a_mutant_runs_its_module_s_self_tests_first_then_the_rest_the_quickest_first():
-    from narrative_fixtures.mutation.selection import likeliest_first
+def test_a_mutant_runs_its_module_s_self_tests_first_then_the_rest_the_quickest_first(tmp_path):
+    from narrative_fixtures.mutation.order import likeliest_first
 
     durations = {
         "features/test_redis.py::test_scenario": 0.1,
@@ -94,7 +94,7 @@ def test_a_mutant_runs_its_module_s_self_tests_first_then_the_rest_the_quickest_
         "tests/services/redis/test_redis_provider.py::test_quickest": 0.05,
     }
     items = [Item(name) for name in ["tests/unrecorded.py::test_new", *durations]]
-    ordered = [item.nodeid for item in likeliest_first(items, durations, JANITOR_MUTANT)]
+    ordered = [item.nodeid for item in likeliest_first(items, durations, JANITOR_MUTANT, str(tmp_path))]
     assert ordered == [
         "tests/services/redis/test_redis_janitor.py::test_quick",
         "tests/services/redis/test_redis_janitor.py::test_slow",
@@ -102,13 +102,29 @@ def test_a_mutant_runs_its_module_s_self_tests_first_then_the_rest_the_quickest_
         "features/test_redis.py::test_scenario",
         "tests/unrecorded.py::test_new",
     ]
-    unrecorded = [item.nodeid for item in likeliest_first(items, {}, JANITOR_MUTANT)]
+    unrecorded = [item.nodeid for item in likeliest_first(items, {}, JANITOR_MUTANT, str(tmp_path))]
     assert unrecorded[:2] == ["tests/services/redis/test_redis_janitor.py::test_slow",
                               "tests/services/redis/test_redis_janitor.py::test_quick"], "no record: file order"
 
 
+def test_the_test_that_killed_a_mutant_of_the_same_function_runs_first_in_the_next_mutant_s_session(tmp_path):
+    from narrative_fixtures.mutation.order import known_killer, likeliest_first, remember_killer
+
+    items = [Item("tests/services/redis/test_redis_janitor.py::test_quick"), Item("features/test_redis.py::test_a")]
+    assert known_killer(JANITOR_MUTANT, str(tmp_path)) is None
+    remember_killer(JANITOR_MUTANT, "features/test_redis.py::test_a", str(tmp_path))
+    sibling = JANITOR_MUTANT.replace("__mutmut_18", "__mutmut_19")
+    other_function = JANITOR_MUTANT.replace("_check__", "_parse__")
+    assert known_killer(sibling, str(tmp_path)) == "features/test_redis.py::test_a"
+    assert known_killer(other_function, str(tmp_path)) is None
+    assert [i.nodeid for i in likeliest_first(items, {}, sibling, str(tmp_path))][0] == "features/test_redis.py::test_a"
+    assert [i.nodeid for i in likeliest_first(items, {}, other_function, str(tmp_path))][0].endswith("test_quick")
+    remember_killer(sibling, "tests/services/redis/test_redis_janitor.py::test_quick", str(tmp_path))
+    assert known_killer(JANITOR_MUTANT, str(tmp_path)).endswith("test_quick"), "the last killer replaces the first"
+
+
 def test_the_durations_come_from_mutmut_s_stats_and_a_missing_or_broken_record_orders_nothing(tmp_path):
-    from narrative_fixtures.mutation.selection import STATS_FILE, recorded_durations
+    from narrative_fixtures.mutation.order import STATS_FILE, recorded_durations
 
     assert recorded_durations(str(tmp_path)) == {}
     (tmp_path / STATS_FILE).write_text("{not json")
