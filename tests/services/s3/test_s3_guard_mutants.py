@@ -142,3 +142,20 @@ def test_default_clients_follow_the_runs_s3_only_while_the_guard_is_installed(ow
         guard.uninstall(saved)
     guard.point_default_clients_at("http://127.0.0.1:4566")  # not installed: the environment is the user's
     assert "AWS_ENDPOINT_URL_S3" not in os.environ and "MOTO_S3_CUSTOM_ENDPOINTS" not in os.environ
+
+
+def test_pointing_default_clients_again_names_each_address_once_even_after_a_test_removed_the_list(own_guard):
+    saved = guard.install()
+    try:
+        guard.point_default_clients_at("http://127.0.0.1:4566")
+        guard.point_default_clients_at("http://127.0.0.1:4566")
+        assert os.environ["MOTO_S3_CUSTOM_ENDPOINTS"] == f"{guard.NOT_STARTED_URL},http://127.0.0.1:4566"
+        del os.environ["MOTO_S3_CUSTOM_ENDPOINTS"]  # as a test's own code may do
+        guard.point_default_clients_at("http://127.0.0.1:4567")
+        assert os.environ["MOTO_S3_CUSTOM_ENDPOINTS"] == f"{guard.NOT_STARTED_URL},http://127.0.0.1:4567"
+    finally:
+        guard.uninstall(saved)
+
+
+def test_a_url_without_a_host_is_not_refused():
+    assert guard.refusal("/test-bucket/key") == "" and guard.refusal("http://127.0.0.1:9/test-bucket") == ""
