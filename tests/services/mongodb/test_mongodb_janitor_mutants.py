@@ -14,8 +14,9 @@ import pytest
 
 from narrative_fixtures.errors import UnsafeTarget
 from narrative_fixtures.services.mongodb.endpoint import MongoDBEndpoint
+from narrative_fixtures.services.mongodb import janitor
 from narrative_fixtures.services.mongodb.janitor import (
-    CLAIM_COLLECTION, CLAIM_ID, claim_database, empty_database, make_empty, release_claim,
+    CLAIM_COLLECTION, CLAIM_ID, _is_ours_to_empty, claim_database, empty_database, make_empty, release_claim,
 )
 
 RUN = "run-of-this-test"
@@ -82,12 +83,13 @@ def test_documents_the_run_did_not_write_forbid_the_claim_and_nothing_is_written
     client, endpoint = target
     database = client[endpoint.database]
     database.orders.insert_many([{"n": n} for n in range(3)])
+    database.jobs.insert_one({"n": 1})
     database.create_collection("empty_one")
     with pytest.raises(UnsafeTarget) as refused:
         claim_database(client, endpoint, RUN, source="TEST_MONGODB_URI")
     message = str(refused.value)
     assert f"database {endpoint.database!r}" in message
-    assert "holds documents this run did not write (orders: 3)" in message
+    assert "holds documents this run did not write (jobs: 1, orders: 3);" in message
     assert "set TEST_MONGODB_URI to another test database, or TEST_MONGODB_ALLOW_UNSAFE=1" in message
     assert claim_of(client, endpoint.database) is None
     assert database.orders.count_documents({}) == 3
@@ -137,8 +139,9 @@ def test_a_claim_from_another_host_is_refused_unless_unsafe_is_allowed(target):
     with pytest.raises(UnsafeTarget) as refused:
         claim_database(client, endpoint, RUN)
     message = str(refused.value)
-    assert "which may still be running on another host" in message
-    assert "or TEST_MONGODB_ALLOW_UNSAFE=1 to take the claim over if that run is gone" in message
+    assert message.endswith(
+        ", which may still be running on another host. Two runs never share a test database: set TEST_MONGODB_DB to"
+        " another test database, or TEST_MONGODB_ALLOW_UNSAFE=1 to take the claim over if that run is gone")
     assert claim_of(client, endpoint.database)["run"] == OTHER_RUN
     claim_database(client, endpoint, RUN, allow_unsafe=True)
     assert claim_of(client, endpoint.database)["run"] == RUN
@@ -179,3 +182,105 @@ async def test_emptying_keeps_the_collections_and_the_claim(target, mongodb_serv
     assert {name: database[name].count_documents({}) for name in ("orders", "jobs", "empty_one")} == {
         "orders": 0, "jobs": 0, "empty_one": 0}
     assert claim_of(client, endpoint.database)["run"] == RUN
+
+
+def test_a_server_narrative_services_up_started_is_the_plugins_own_to_empty(target, monkeypatch):
+    client, endpoint = target
+    monkeypatch.setattr(janitor, "owned_server", lambda url: url == endpoint.url)  # up's record names this server
+    client[endpoint.database].orders.insert_one({"from": "an earlier run on up's server"})
+    claim_database(client, endpoint, RUN)
+    assert claim_of(client, endpoint.database)["run"] == RUN
+
+
+def test_the_claim_and_the_servers_own_collections_are_never_emptied_or_foreign():
+    assert [_is_ours_to_empty(name) for name in (CLAIM_COLLECTION, "system.views", "system.profile")] == [False] * 3
+    assert [_is_ours_to_empty(name) for name in ("orders", "systems", "my.system.log", "user_data")] == [True] * 4
+
+
+# --- two runs claiming at the same moment: the unique _id decides, the loser is refused ------------------------
+
+
+class Racing:
+    """The claim collection as a run sees it while another run claims the same database: ``rival`` (its record,
+    or None when it is gone again by the time the loser looks) is inserted just after the run finds no claim
+    (or just after it removed a dead run's claim)."""
+
+    def __init__(self, claims, rival: dict | None) -> None:
+        self._claims, self._rival, self._done = claims, rival, False
+
+    def _race(self) -> None:
+        if not self._done:
+            self._done = True
+            self._claims.insert_one(self._rival or {"_id": CLAIM_ID, "run": "a run that is gone again"})
+
+    def find_one(self, query, *args):
+        found = self._claims.find_one(query, *args)
+        if found is None and not self._done:
+            self._race()
+            return None
+        if self._rival is None and self._done:
+            self._claims.delete_many({})  # the winner's claim vanished before the loser could read it
+            return None
+        return found
+
+    def delete_one(self, query):
+        result = self._claims.delete_one(query)
+        self._race()
+        return result
+
+    def insert_one(self, document):
+        return self._claims.insert_one(document)
+
+
+class RacingClient:
+    def __init__(self, client, rival: dict | None) -> None:
+        self._client, self._rival = client, rival
+
+    def __getitem__(self, name):
+        database = self._client[name]
+        rival = self._rival
+
+        class Database:
+            def __getitem__(self, collection):
+                if collection == CLAIM_COLLECTION:
+                    return Racing(database[collection], rival)
+                return database[collection]
+
+            def list_collection_names(self):
+                return database.list_collection_names()
+
+        return Database()
+
+
+def rival_record(**owner) -> dict:
+    import os
+    import socket
+
+    return {"_id": CLAIM_ID, "run": OTHER_RUN, "pid": os.getpid(), "host": socket.gethostname(),
+            "since": "2026-01-01T00:00:00Z", **owner}
+
+
+@pytest.mark.parametrize("allow_unsafe", [False, True])
+def test_a_run_that_claims_a_moment_earlier_wins_even_from_another_host(target, allow_unsafe):
+    client, endpoint = target
+    rival = rival_record(host="elsewhere.example")
+    with pytest.raises(UnsafeTarget) as refused:
+        claim_database(RacingClient(client, rival), endpoint, RUN, allow_unsafe=allow_unsafe)
+    message = str(refused.value)
+    assert message.startswith(f"refusing to use MongoDB database {endpoint.database!r} at {endpoint.masked_url}: it"
+                              f" is claimed by run {OTHER_RUN} (pid {rival['pid']} on elsewhere.example")
+    assert claim_of(client, endpoint.database)["run"] == OTHER_RUN
+
+
+def test_a_live_run_that_takes_a_dead_runs_claim_a_moment_earlier_wins(target):
+    client, endpoint = target
+    plant_claim(client, endpoint.database, "a-dead-run", pid=dead_pid())
+    with pytest.raises(UnsafeTarget, match=f"it is claimed by run {OTHER_RUN} .* that is still running"):
+        claim_database(RacingClient(client, rival_record()), endpoint, RUN)
+    assert claim_of(client, endpoint.database)["run"] == OTHER_RUN
+
+
+def test_a_winner_whose_claim_cannot_be_read_is_taken_for_a_live_run(target):
+    client, endpoint = target
+    with pytest.raises(UnsafeTarget, match="it is claimed by an unknown run that is still running"):
+        claim_database(RacingClient(client, None), endpoint, RUN)
