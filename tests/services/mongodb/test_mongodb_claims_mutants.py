@@ -16,6 +16,7 @@ from narrative_fixtures.services.mongodb.claims import _release, claim_for_run
 from narrative_fixtures.services.mongodb.endpoint import MongoDBEndpoint
 from narrative_fixtures.services.mongodb.janitor import CLAIM_COLLECTION, CLAIM_ID
 from narrative_fixtures.services.mongodb.provider import SELECTION_TIMEOUT_MS
+from tests.services.mongodb.recorded_clients import clients_made  # noqa: F401 - a fixture
 
 SOURCE = "TEST_MONGODB_DB"
 
@@ -137,20 +138,6 @@ def test_an_unreachable_server_is_one_line_naming_the_setting_with_the_password_
     assert "\n" not in reason
     assert fake.finalizers == []
     _release(endpoint_on(url, port=port), "any-run", "gone_test")  # the server is gone: the release says nothing
-
-
-@pytest.fixture
-def clients_made(monkeypatch):
-    """Every PyMongo client the claims module makes (it imports MongoClient when it needs one)."""
-    made = []
-
-    class Recorded(pymongo.MongoClient):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
-    monkeypatch.setattr(pymongo, "MongoClient", Recorded)
-    return made
 
 
 def test_the_claim_waits_for_a_server_as_long_as_the_probe_and_says_who_connects(request, server, clients_made):

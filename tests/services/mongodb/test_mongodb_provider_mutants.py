@@ -16,6 +16,7 @@ from narrative_fixtures.services.mongodb.provider import (
 )
 from narrative_fixtures.services.mongodb.spec import SPEC
 from tests.mongodb_support import LOG_DIR, own_ferretdb, settings
+from tests.services.mongodb.recorded_clients import clients_made  # noqa: F401 - a fixture
 
 
 def config(uri: str | None = None, db: str | None = None, allow_unsafe: str = "false") -> ServiceConfig:
@@ -199,3 +200,21 @@ def test_the_embedded_server_is_a_ferretdb_on_loopback_with_its_process_and_stor
     assert ferretdb.pid > 0 and ferretdb.started_in > 0
     assert (ferretdb.database, ferretdb.database_source) == (f"narrative_test{worker_suffix()}", "TEST_MONGODB_DB")
     assert ferretdb.details["storage"] == "SQLite" and ferretdb.details["allow_unsafe"] is False
+
+
+def test_a_client_ping_answers_none_from_a_live_server_within_the_health_bound(ferretdb, clients_made):
+    from narrative_fixtures.services.mongodb.provider import _client_ping
+
+    assert _client_ping(ferretdb.url) is None
+    (made,) = clients_made
+    assert made.options.server_selection_timeout == 0.3
+    assert (made.options.pool_options.connect_timeout, made.options.pool_options.socket_timeout) == (0.3, 0.3)
+    assert made.options.pool_options.metadata["application"] == {"name": "narrative-acceptance"}
+
+
+def test_the_probe_of_an_external_server_is_bounded_and_named(ferretdb, clients_made, no_worker):
+    PROVIDER.connect_external(config(uri=ferretdb.url), None)
+    (made,) = clients_made
+    assert made.options.server_selection_timeout == 2
+    assert (made.options.pool_options.connect_timeout, made.options.pool_options.socket_timeout) == (2, 5)
+    assert made.options.pool_options.metadata["application"] == {"name": "narrative-acceptance"}
