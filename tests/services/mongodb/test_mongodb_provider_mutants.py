@@ -218,3 +218,48 @@ def test_the_probe_of_an_external_server_is_bounded_and_named(ferretdb, clients_
     assert made.options.server_selection_timeout == 2
     assert (made.options.pool_options.connect_timeout, made.options.pool_options.socket_timeout) == (2, 5)
     assert made.options.pool_options.metadata["application"] == {"name": "narrative-acceptance"}
+
+
+def test_a_refused_port_is_named_at_once_by_the_connection_check(no_worker):
+    from narrative_fixtures.core.network import refused
+
+    uri = f"mongodb://u:s3cret@127.0.0.1:{free_port()}/"
+    with pytest.raises(ServiceUnavailable) as unreachable:
+        PROVIDER.connect_external(config(uri=uri), None)
+    reason = refused(uri)
+    assert reason and str(unreachable.value).endswith(f" within 2 s ({reason.replace('s3cret', '***')})")
+
+
+def test_no_uri_at_all_is_no_mongodb_uri(no_worker):
+    with pytest.raises(ConfigError) as refused:
+        PROVIDER.connect_external(config(), None)
+    assert str(refused.value) == (
+        "TEST_MONGODB_URI= is not a MongoDB URI (expected mongodb://[user:password@]host:port)")
+
+
+@pytest.fixture(scope="module")
+def secured():
+    """A FerretDB that wants credentials (user ``app``); its URL without them."""
+    from tests.mongodb_support import own_ferretdb_with_users
+
+    with own_ferretdb_with_users("app", "right-password") as url:
+        yield url
+
+
+def test_wrong_credentials_are_a_setting_to_fix_with_the_servers_reason(secured, no_worker):
+    uri = secured.replace("mongodb://", "mongodb://app:wrong-password@") + "orders_test?authSource=admin"
+    with pytest.raises(ConfigError) as refused:
+        PROVIDER.connect_external(config(uri=uri), None)
+    message = str(refused.value)
+    assert message.startswith(
+        f"MongoDB refused the credentials in TEST_MONGODB_URI={uri.replace('wrong-password', '***')} for database"
+        " 'orders_test' (")
+    assert "wrong-password" not in message and "\n" not in message
+    assert "Authentication failed" in message or "auth" in message.lower()
+
+
+def test_the_right_credentials_are_the_endpoints(secured, no_worker):
+    uri = secured.replace("mongodb://", "mongodb://app:right-password@") + "orders_test?authSource=admin"
+    endpoint = PROVIDER.connect_external(config(uri=uri), None)
+    assert (endpoint.username, endpoint.password, endpoint.database) == ("app", "right-password", "orders_test")
+    assert "right-password" not in repr(endpoint)
