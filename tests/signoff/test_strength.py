@@ -74,3 +74,27 @@ def test_the_services_table_names_the_workers_and_leaves_a_serial_run_empty():
     assert "| Service | Status | Mode | Backend | Version | Address | Worker |" in markdown
     assert "| redis://127.0.0.1:1/0 | gw0 |" in markdown
     assert '<td class="worker">gw0</td>' in render(build(_run([service])), "signoff.html.j2")
+
+
+def test_a_criterion_whose_run_left_modules_out_reads_partial_and_names_them(tmp_path):
+    reports, _ = _report(tmp_path)
+    report = json.loads((reports / "mutation.json").read_text())
+    report["criteria"]["redis"]["modules_unmeasured"] = ["pkg/factories.py", "pkg/ping.py"]
+    (reports / "mutation.json").write_text(json.dumps(report))
+    strength = of(load(reports), "redis")
+    assert strength.status == "partial"
+    assert strength.text.endswith(", partial: 2 of its modules not measured (factories.py, ping.py)")
+
+
+def test_a_fresh_clone_reads_the_committed_evidence_and_links_its_survivors_page(tmp_path):
+    reports, _ = _report(tmp_path)
+    evidence = tmp_path / "docs" / "mutation-evidence.json"
+    evidence.parent.mkdir()
+    (reports / "mutation.json").rename(evidence)  # reports/ is output only: a clone has none of it
+    strength = of(load(reports, tmp_path), "redis")
+    assert strength.text == "41 / 48 mutants killed (85.4%), measured 2026-12-02 at 0123456"
+    assert strength.link == "../docs/mutation-survivors.md#redis"
+    markdown = write_reports(build(_run()), reports, root=tmp_path)[0].read_text()
+    assert "](../docs/mutation-survivors.md#redis)" in markdown
+    (reports / "mutation.json").write_text(evidence.read_text().replace('"detected": 41', '"detected": 40'))
+    assert of(load(reports, tmp_path), "redis").detected == 40  # a run's own report comes first
