@@ -157,5 +157,14 @@ def test_pointing_default_clients_again_names_each_address_once_even_after_a_tes
         guard.uninstall(saved)
 
 
+def test_each_refusal_says_why_in_one_line_and_what_to_use_instead():
+    assert guard.refusal(guard.NOT_STARTED_URL + "/test-bucket") == (
+        "narrative-fixtures refused a default boto3 S3 request: the run's S3 is not up in this process yet."
+        " Use the s3_client fixture, or request s3_service first (default clients then reach the run's S3)")
+    assert guard.refusal("https://S3.eu-west-1.amazonaws.com/test-bucket") == (
+        "narrative-fixtures refused a request to real AWS (s3.eu-west-1.amazonaws.com) during the test run: tests"
+        " never reach AWS nor see your AWS credentials unless TEST_S3_ALLOW_AWS=1; use the s3_client fixture")
+
+
 def test_a_url_without_a_host_is_not_refused():
     assert guard.refusal("/test-bucket/key") == "" and guard.refusal("http://127.0.0.1:9/test-bucket") == ""
