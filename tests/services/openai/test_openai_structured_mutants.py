@@ -12,6 +12,7 @@ from narrative_fixtures.services.openai.fake.structured import (
     answer_for,
     minimal_instance,
     mismatch,
+    responses_schema,
 )
 
 
@@ -100,3 +101,48 @@ def test_a_mismatch_names_where_and_how_many_more_problems():
     three = mismatch(ROWS, '{"rows": ["x", "y"], "name": 3}')
     assert three.endswith(" (and 2 more)")
     assert mismatch(ROWS, "[]") == f"{WHERE}: at (root): [] is not of type 'object'"
+
+
+def test_a_choice_is_null_when_it_allows_null_else_its_first_branch_resolved():
+    defs = {"$defs": {"Point": {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}}}
+    assert minimal_instance({**defs, "anyOf": [{"$ref": "#/$defs/Point"}, {"type": "string"}]}) == {"x": 0}
+    assert minimal_instance({**defs, "oneOf": [{"$ref": "#/$defs/Point"}, {"type": "string"}]}) == {"x": 0}
+    assert minimal_instance({"anyOf": [{"type": "integer"}, {"type": "null"}]}) is None
+    assert minimal_instance({"oneOf": [{"type": "string", "minLength": 1}]}) == "x"
+
+
+def test_constants_enums_and_merged_parts():
+    assert minimal_instance({"const": "fixed", "type": "string"}) == "fixed"
+    assert minimal_instance({"enum": ["b", "a"], "type": "string"}) == "b"
+    assert minimal_instance({"enum": [], "type": "integer"}) == 0  # an empty enum is no choice: the type decides
+    defs = {"$defs": {"Named": {"properties": {"name": {"type": "string"}}, "required": ["name"]}}}
+    merged = {**defs, "allOf": [{"$ref": "#/$defs/Named"}, {"type": "object"}]}
+    assert minimal_instance(merged) == {"name": ""}
+    assert minimal_instance({"properties": {"a": {"type": "integer"}}, "required": ["a"]}) == {"a": 0}
+    assert minimal_instance({"items": {"type": "integer"}, "minItems": 1}) == [0]
+    assert minimal_instance({"type": ["null", "string"]}) == "" and minimal_instance({"type": ["null"]}) is None
+    assert minimal_instance("not a schema") is None and minimal_instance({}) is None
+
+
+def test_recursion_through_a_choice_or_merged_parts_counts_each_step():
+    through_choice = {"type": ["object", "null"], "properties": {"c": {"anyOf": [{"$ref": "#"}]}}, "required": ["c"]}
+    assert _nesting(minimal_instance(through_choice), "c") == MAX_DEPTH // 3  # property, choice, $ref per level
+    through_parts = {"type": ["object", "null"], "properties": {"c": {"allOf": [{"$ref": "#"}]}}, "required": ["c"]}
+    assert _nesting(minimal_instance(through_parts), "c") == MAX_DEPTH // 2  # property, merged parts per level
+
+
+def test_merged_parts_resolve_their_references_against_the_whole_schema():
+    schema = {"$defs": {"Text": {"type": "string", "minLength": 1},
+                        "Named": {"type": "object", "properties": {"name": {"$ref": "#/$defs/Text"}}, "required": ["name"]}},
+              "allOf": [{"$ref": "#/$defs/Named"}]}
+    assert minimal_instance(schema) == {"name": "x"}
+
+
+def test_a_type_list_of_null_alone_is_null_even_with_properties():
+    assert minimal_instance({"type": ["null"], "properties": {"a": {"type": "integer"}}, "required": ["a"]}) is None
+
+
+def test_a_responses_request_whose_text_is_not_an_object_asks_for_no_schema():
+    assert responses_schema({"text": "plain"}) is None and responses_schema({}) is None
+    asked = {"text": {"format": {"type": "json_schema", "name": "rows", "schema": {"type": "object"}}}}
+    assert responses_schema(asked) == RequestedSchema("rows", {"type": "object"})
