@@ -1,0 +1,164 @@
+"""The embedded S3 server's code run in the test process: its error answers, its keep-alive request handler and the
+expiry check behind a real werkzeug server, its hermetic AWS environment and its command line. The mutation run
+found them reached only in the server's own process (where it cannot see which test calls what)."""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import os
+import re
+import socket
+import threading
+import time
+
+import pytest
+
+from narrative_fixtures.services.s3 import server as s3_server
+from narrative_fixtures.services.s3.server import FAKE_CREDENTIALS, PresignedUrlExpiry, _error, make_server
+
+SIGNED = {"Authorization": "AWS4-HMAC-SHA256 Credential=k/20000101/us-east-1/s3/aws4_request"}
+
+
+def _answer(method: str = "GET", **extra: str) -> tuple[str, dict[str, str], bytes]:
+    started = []
+    body = b"".join(_error({"REQUEST_METHOD": method}, lambda status, headers: started.append((status, headers)),
+                           "403 Forbidden", "AccessDenied", "Request has expired", **extra))
+    status, headers = started[0]
+    return status, dict(headers), body
+
+
+def test_an_error_answer_is_s3s_xml_with_its_code_message_fields_and_a_request_id():
+    status, headers, body = _answer(Expires="2027-01-15T08:00:00Z", ServerTime="2027-01-15T08:00:01Z")
+    assert status == "403 Forbidden"
+    assert headers == {"Content-Type": "application/xml", "Content-Length": str(len(body))}
+    assert re.fullmatch(
+        rb'<\?xml version="1.0" encoding="UTF-8"\?>\n<Error><Code>AccessDenied</Code><Message>Request has expired'
+        rb"</Message><Expires>2027-01-15T08:00:00Z</Expires><ServerTime>2027-01-15T08:00:01Z</ServerTime>"
+        rb"<RequestId>[0-9A-F]{16}</RequestId></Error>", body), body
+
+
+def test_an_error_answer_to_head_has_the_headers_and_no_body():
+    status, headers, body = _answer("HEAD")
+    _, _, full = _answer("GET")
+    assert (status, body) == ("403 Forbidden", b"")
+    assert headers == {"Content-Type": "application/xml", "Content-Length": str(len(full))}
+
+
+@pytest.fixture(scope="module")
+def in_process_server():
+    """The embedded server's werkzeug server, app and request handler, served from a thread of this process."""
+    server = make_server("127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _exchange(connection, method: str, path: str, body: bytes | None = None):
+    connection.request(method, path, body=body, headers=SIGNED)
+    response = connection.getresponse()
+    return response.status, response.getheader("Connection"), response.read()
+
+
+def test_the_server_listens_where_asked_and_serves_moto_behind_the_expiry_check(in_process_server):
+    assert in_process_server.server_address[0] == "127.0.0.1" and in_process_server.server_port > 0
+    assert isinstance(in_process_server.app, PresignedUrlExpiry)
+    assert in_process_server.multithread
+
+
+def test_one_connection_carries_requests_with_and_without_bodies(in_process_server):
+    connection = http.client.HTTPConnection("127.0.0.1", in_process_server.server_port, timeout=5)
+    connection.connect()
+    sock = connection.sock
+    answers = [
+        _exchange(connection, "PUT", "/test-inprocess-keepalive"),
+        _exchange(connection, "PUT", "/test-inprocess-keepalive/key", body=b"payload"),
+        _exchange(connection, "PUT", "/test-missing-bucket/key", body=b"x" * 70_000),  # refused, body unread by moto
+        _exchange(connection, "GET", "/test-inprocess-keepalive/key"),
+        _exchange(connection, "DELETE", "/test-inprocess-keepalive/key"),
+        _exchange(connection, "DELETE", "/test-inprocess-keepalive"),
+    ]
+    assert [status for status, _, _ in answers] == [200, 200, 404, 200, 204, 204]
+    assert answers[3][2] == b"payload"
+    assert all(header != "close" for _, header, _ in answers)
+    assert connection.sock is sock, "the server closed the connection"
+    connection.close()
+
+
+def test_a_chunked_body_is_answered_then_its_connection_closed(in_process_server):
+    connection = http.client.HTTPConnection("127.0.0.1", in_process_server.server_port, timeout=5)
+    connection.request("PUT", "/test-missing-chunked/key", body=iter([b"chunked ", b"body"]), encode_chunked=True,
+                       headers=SIGNED)
+    response = connection.getresponse()
+    response.read()
+    assert (response.status, response.getheader("Connection")) == (404, "close")
+    connection.close()
+
+
+def test_a_response_is_sent_without_waiting_for_the_clients_acknowledgement(in_process_server, monkeypatch):
+    seen = []
+
+    class Recording(in_process_server.RequestHandlerClass):  # the server's own handler, its socket option read
+        def setup(self) -> None:
+            super().setup()
+            seen.append(self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    monkeypatch.setattr(in_process_server, "RequestHandlerClass", Recording)
+    connection = http.client.HTTPConnection("127.0.0.1", in_process_server.server_port, timeout=5)
+    assert _exchange(connection, "HEAD", "/test-missing-nodelay")[0] == 404
+    connection.close()
+    assert seen == [1]  # Nagle's algorithm off: the last pieces of a response are not held back
+
+
+def test_a_request_is_logged_without_its_query(in_process_server, caplog):
+    connection = http.client.HTTPConnection("127.0.0.1", in_process_server.server_port, timeout=5)
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        status, _, _ = _exchange(connection, "GET", "/test-missing-logged/key?X-Amz-Signature=the-signature")
+        connection.close()
+        for _ in range(50):  # the handler thread logs after it answered
+            if any("test-missing-logged" in record.getMessage() for record in caplog.records):
+                break
+            time.sleep(0.02)
+    lines = [record.getMessage() for record in caplog.records if "test-missing-logged" in record.getMessage()]
+    assert status == 404
+    assert len(lines) == 1 and lines[0].endswith('"GET /test-missing-logged/key" 404'), lines
+    assert "the-signature" not in caplog.text
+
+
+def test_the_server_forgets_the_users_aws_settings_before_moto_reads_them(monkeypatch):
+    before = dict(os.environ)
+    monkeypatch.setenv("AWS_PROFILE", "production")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "the-users-session-token")
+    monkeypatch.setenv("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+    try:
+        s3_server.hermetic_aws_environment("eu-west-3")
+        assert {name: value for name, value in os.environ.items() if name.startswith(("AWS_", "MOTO_"))} == {
+            "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS[0],
+            "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS[1],
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_DEFAULT_REGION": "eu-west-3",
+        }
+        s3_server.hermetic_aws_environment()
+        assert os.environ["AWS_DEFAULT_REGION"] == "us-east-1"
+    finally:
+        os.environ.clear()
+        os.environ.update(before)
+
+
+def test_a_port_already_taken_ends_the_server_with_status_1_naming_it(monkeypatch, capsys):
+    before = dict(os.environ)
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        assert s3_server.main(["--port", str(port), "--region", "eu-west-3"]) == 1
+        assert os.environ["AWS_DEFAULT_REGION"] == "eu-west-3"
+    finally:
+        taken.close()
+        os.environ.clear()
+        os.environ.update(before)
+    assert str(port) in capsys.readouterr().err
