@@ -162,3 +162,44 @@ def test_a_port_already_taken_ends_the_server_with_status_1_naming_it(monkeypatc
         os.environ.clear()
         os.environ.update(before)
     assert str(port) in capsys.readouterr().err
+
+
+# --- the expiry check on its own (a fixed clock, an application that says it was reached) ---------------------------
+
+NOW = 1_800_000_000  # 2027-01-15T08:00:00Z
+
+
+def _checked(query: str) -> tuple[str, bytes]:
+    started = []
+
+    def application(environ, start_response):
+        start_response("200 OK", [])
+        return [b"reached the application"]
+
+    body = b"".join(PresignedUrlExpiry(application, clock=lambda: NOW)(
+        {"QUERY_STRING": query, "REQUEST_METHOD": "GET"}, lambda status, headers: started.append(status)))
+    return started[0], body
+
+
+def _sigv4(signed_at: int, seconds: int) -> str:
+    return f"X-Amz-Date={time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(signed_at))}&X-Amz-Expires={seconds}"
+
+
+@pytest.mark.parametrize("seconds", [0, 604_800], ids=["none", "a-week"])
+def test_a_sigv4_link_may_live_from_zero_seconds_to_a_week(seconds):
+    assert _checked(_sigv4(NOW, seconds)) == ("200 OK", b"reached the application")
+
+
+@pytest.mark.parametrize("seconds", [-1, 604_801], ids=["negative", "a-week-and-a-second"])
+def test_a_sigv4_lifetime_out_of_bounds_is_refused_as_s3_does(seconds):
+    status, body = _checked(_sigv4(NOW, seconds))
+    assert status == "400 Bad Request"
+    assert b"<Code>AuthorizationQueryParametersError</Code><Message>X-Amz-Expires must be less than a week (in " \
+           b"seconds) that is 604800</Message><RequestId>" in body
+
+
+def test_an_expired_link_is_refused_naming_when_it_expired_and_the_servers_time():
+    status, body = _checked(_sigv4(NOW - 301, 300))
+    assert status == "403 Forbidden"
+    assert b"<Code>AccessDenied</Code><Message>Request has expired</Message><Expires>2027-01-15T07:59:59Z</Expires>" \
+           b"<ServerTime>2027-01-15T08:00:00Z</ServerTime><RequestId>" in body
