@@ -263,3 +263,63 @@ def test_the_right_credentials_are_the_endpoints(secured, no_worker):
     endpoint = PROVIDER.connect_external(config(uri=uri), None)
     assert (endpoint.username, endpoint.password, endpoint.database) == ("app", "right-password", "orders_test")
     assert "right-password" not in repr(endpoint)
+
+
+@pytest.mark.parametrize("uri, database", [
+    ("mongodb://h:1/orders_test?appName=a?b", "orders_test"),  # a second question mark is part of the query
+    ("mongodb://h:1/orders_test?authMechanismProperties=TOKEN_RESOURCE:https://example.com", "orders_test"),
+])
+def test_only_the_first_scheme_separator_and_question_mark_end_the_path(uri, database):
+    assert _uri_database(uri) == database
+
+
+def test_another_embedded_server_of_a_factory_is_a_ferretdb_of_its_own_with_its_own_log(no_worker):
+    from narrative_fixtures.provisioning import ProvisionContext
+
+    endpoint, process = PROVIDER.start_embedded(ProvisionContext(settings(), "master"), instance="orders")
+    try:
+        assert (endpoint.service, endpoint.mode, endpoint.instance) == ("mongodb", "embedded", "orders")
+        assert (endpoint.host, endpoint.hosts, endpoint.port, endpoint.loopback) == (
+            "127.0.0.1", ("127.0.0.1",), process.port, True)
+        assert endpoint.url == f"mongodb://127.0.0.1:{process.port}/" and endpoint.pid == process.pid
+        assert (endpoint.database, endpoint.database_source) == ("narrative_test", "TEST_MONGODB_DB")
+        assert (endpoint.backend, endpoint.storage) == ("FerretDB", "SQLite")
+        assert endpoint.details["storage"] == "SQLite" and endpoint.details["allow_unsafe"] is False
+        assert process.log_path.name == "mongodb-orders.log"
+        assert PROVIDER.health(endpoint) is None
+    finally:
+        process.stop()
+
+
+def test_the_embedded_server_reports_the_allow_unsafe_setting_in_its_legacy_details(no_worker):
+    from narrative_fixtures.provisioning import ProvisionContext
+
+    endpoint, process = PROVIDER.start_embedded(ProvisionContext(settings(mongodb_allow_unsafe="true"), "master"))
+    try:
+        assert endpoint.details["allow_unsafe"] is True and endpoint.instance is None
+    finally:
+        process.stop()
+
+
+@pytest.mark.parametrize("option", ["tls=true", "ssl=true"])
+def test_a_tls_uri_is_pinged_by_a_client_at_its_own_address(option):
+    port = free_port()
+    endpoint = type("E", (), {"url": f"mongodb://127.0.0.1:{port}/?{option}"})()
+    reason = PROVIDER.health(endpoint)
+    assert reason.startswith("no answer to ping within 0.3 s (") and str(port) in reason
+
+
+def test_a_host_without_a_port_is_pinged_on_27017():
+    endpoint = type("E", (), {"url": "mongodb://127.0.0.1/"})()
+    assert PROVIDER.health(endpoint).startswith("cannot connect to 127.0.0.1:27017 (")
+
+
+def test_the_messages_of_a_malformed_uri_name_the_uri_and_the_reason():
+    with pytest.raises(ConfigError) as refused:
+        parse_mongodb_uri("http://127.0.0.1:1/")
+    assert str(refused.value) == (
+        "TEST_MONGODB_URI=http://127.0.0.1:1/ is not a MongoDB URI (expected mongodb://[user:password@]host:port)")
+    with pytest.raises(ConfigError) as invalid:
+        parse_mongodb_uri("mongodb://u:s3cret@h:x/")
+    assert str(invalid.value).startswith("TEST_MONGODB_URI=mongodb://u:***@h:x/ is not a valid MongoDB URI (")
+    assert "Port contains non-digit characters" in str(invalid.value)
