@@ -203,3 +203,34 @@ def test_an_expired_link_is_refused_naming_when_it_expired_and_the_servers_time(
     assert status == "403 Forbidden"
     assert b"<Code>AccessDenied</Code><Message>Request has expired</Message><Expires>2027-01-15T07:59:59Z</Expires>" \
            b"<ServerTime>2027-01-15T08:00:00Z</ServerTime><RequestId>" in body
+
+
+def _raw_answer(server, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):  # the server closes the connection after its answer
+            answer += chunk
+    return answer
+
+
+def test_a_request_line_the_server_cannot_read_is_answered_400(in_process_server):
+    answer = _raw_answer(in_process_server, b"GET /test-bucket HTTP/one.one\r\n\r\n")  # no version S3 can read
+    assert b"Error code explanation: 400" in answer  # answered as HTTP/0.9 (a body only), not dropped
+
+
+def test_a_request_refused_before_it_reaches_moto_closes_its_connection_saying_so(in_process_server):
+    headers = b"".join(b"X-Header-%d: v\r\n" % number for number in range(101))  # more than http.server reads
+    answer = _raw_answer(in_process_server, b"GET /test-bucket HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+    head = answer.partition(b"\r\n\r\n")[0].split(b"\r\n")
+    assert head[0].startswith(b"HTTP/1.1 431") and b"Connection: close" in head[1:], answer
+
+
+def test_an_empty_body_is_stored_empty(in_process_server):
+    connection = http.client.HTTPConnection("127.0.0.1", in_process_server.server_port, timeout=5)
+    assert _exchange(connection, "PUT", "/test-inprocess-empty")[0] == 200
+    assert _exchange(connection, "PUT", "/test-inprocess-empty/key", body=b"")[0] == 200
+    assert _exchange(connection, "GET", "/test-inprocess-empty/key")[::2] == (200, b"")
+    assert _exchange(connection, "DELETE", "/test-inprocess-empty/key")[0] == 204
+    assert _exchange(connection, "DELETE", "/test-inprocess-empty")[0] == 204
+    connection.close()
