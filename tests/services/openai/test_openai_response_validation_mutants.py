@@ -84,3 +84,8 @@ ACCEPTED = {
 @pytest.mark.parametrize("given", ACCEPTED.values(), ids=ACCEPTED.keys())
 def test_a_valid_input_is_accepted(given):
     assert responses_request_problem({**MODEL, "input": given}) is None
+
+
+def test_an_input_that_is_neither_text_nor_a_list_is_refused_naming_both():
+    assert responses_request_problem({**MODEL, "input": 5}) == _wrong(
+        "input", "one of a string or array of objects", "an integer")
