@@ -1,6 +1,6 @@
 """The provider called directly: which test database a run uses and which setting named it, what ``buildInfo``
-says the server is, what an external URI yields (and the one line when it cannot be reached or parsed), and the
-health check's answers. The nested runs show the same as users meet it; the mutation run cannot see into those."""
+says the server is, what an external URI yields (and the one line when it cannot be reached or parsed); the health
+check is test_mongodb_provider_health_mutants.py. The nested runs show the same as users meet it; the mutation run cannot see into those."""
 
 from __future__ import annotations
 
@@ -161,32 +161,6 @@ def test_a_malformed_uri_is_one_line_naming_the_setting(uri, problem):
     assert "s3cret" not in str(refused.value)
 
 
-# --- health ------------------------------------------------------------------------------------------------------
-
-
-def test_a_server_answers_on_any_of_its_hosts(ferretdb):
-    dead = free_port()
-    endpoint = PROVIDER.connect_external(config(uri=f"mongodb://127.0.0.1:{ferretdb.port}/"), None)
-    assert PROVIDER.health(endpoint) is None
-    endpoint.url = f"mongodb://127.0.0.1:{dead},127.0.0.1:{ferretdb.port}/?replicaSet=rs0"
-    assert PROVIDER.health(endpoint) is None
-
-
-def test_no_answering_host_names_each_hosts_problem():
-    first, second = free_port(), free_port()
-    endpoint = type("E", (), {"url": f"mongodb://127.0.0.1:{first},127.0.0.1:{second}/?replicaSet=rs0"})()
-    reason = PROVIDER.health(endpoint)
-    assert reason.startswith(f"no host answers (cannot connect to 127.0.0.1:{first} (")
-    assert f"; cannot connect to 127.0.0.1:{second} (" in reason
-
-
-def test_a_tls_uri_is_pinged_by_a_client_with_the_same_bound():
-    port = free_port()
-    endpoint = type("E", (), {"url": f"mongodb://u:s3cret@127.0.0.1:{port}/?tls=true"})()
-    reason = PROVIDER.health(endpoint)
-    assert reason.startswith("no answer to ping within 0.3 s (")
-    assert "s3cret" not in reason
-
 
 # --- the embedded server -----------------------------------------------------------------------------------------
 
@@ -301,19 +275,6 @@ def test_the_embedded_server_reports_the_allow_unsafe_setting_in_its_legacy_deta
         process.stop()
 
 
-@pytest.mark.parametrize("option", ["tls=true", "ssl=true"])
-def test_a_tls_uri_is_pinged_by_a_client_at_its_own_address(option):
-    port = free_port()
-    endpoint = type("E", (), {"url": f"mongodb://127.0.0.1:{port}/?{option}"})()
-    reason = PROVIDER.health(endpoint)
-    assert reason.startswith("no answer to ping within 0.3 s (") and str(port) in reason
-
-
-def test_a_host_without_a_port_is_pinged_on_27017():
-    endpoint = type("E", (), {"url": "mongodb://127.0.0.1/"})()
-    assert PROVIDER.health(endpoint).startswith("cannot connect to 127.0.0.1:27017 (")
-
-
 def test_the_messages_of_a_malformed_uri_name_the_uri_and_the_reason():
     with pytest.raises(ConfigError) as refused:
         parse_mongodb_uri("http://127.0.0.1:1/")
@@ -323,3 +284,10 @@ def test_the_messages_of_a_malformed_uri_name_the_uri_and_the_reason():
         parse_mongodb_uri("mongodb://u:s3cret@h:x/")
     assert str(invalid.value).startswith("TEST_MONGODB_URI=mongodb://u:***@h:x/ is not a valid MongoDB URI (")
     assert "Port contains non-digit characters" in str(invalid.value)
+
+
+def test_settings_without_their_sources_take_the_database_from_the_uri(no_worker):
+    bare = ServiceConfig(SPEC, "external", {"uri": None, "db": "narrative_test", "allow_unsafe": "false",
+                                             "models": None})  # no sources recorded: every value is a default
+    assert resolve_database(bare, "mongodb://127.0.0.1:1/shop_test") == ("shop_test", "TEST_MONGODB_URI")
+    assert resolve_database(config(db=None)) == ("narrative_test", "TEST_MONGODB_DB")
