@@ -42,3 +42,30 @@ def test_every_reply_reads_back_as_itself():
 def test_an_unknown_kind_is_refused_naming_it():
     with pytest.raises(ValueError, match=r"^unknown reply kind 'weird' \(chat, error or slow\)$"):
         reply_from_dict({"kind": "weird"})
+
+
+def test_an_error_keeps_the_type_and_code_a_test_gives_even_an_empty_code():
+    assert ErrorReply(418, type="custom_error", code="").body()["error"] == {
+        "message": "The request failed.", "type": "custom_error", "param": None, "code": ""}
+    with pytest.raises(ValueError, match="endpoint='chats'"):
+        ErrorReply(500, endpoint="chats")
+
+
+def test_a_429_carries_retry_and_rate_limit_headers_in_lower_case():
+    assert ErrorReply(429, retry_after=0.25).headers() == {
+        "retry-after": "1", "retry-after-ms": "250",
+        "x-ratelimit-limit-requests": "500", "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "0.25s",
+        "x-ratelimit-limit-tokens": "200000", "x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "0.25s",
+    }
+    assert ErrorReply(429).headers()["x-ratelimit-reset-requests"] == "1s"  # no retry_after: reset in a second
+
+
+def test_retry_after_is_never_negative_and_its_milliseconds_are_exact():
+    assert ErrorReply(503, retry_after=0).headers() == {"retry-after": "0", "retry-after-ms": "0"}
+    assert ErrorReply(503, retry_after=-2).headers() == {"retry-after": "0", "retry-after-ms": "0"}
+    assert ErrorReply(503, retry_after=2.0).headers() == {"retry-after": "2", "retry-after-ms": "2000"}
+
+
+def test_extra_headers_override_by_lower_case_name():
+    headers = ErrorReply(503, retry_after=1, extra_headers={"Retry-After": 7, "X-Custom": "yes"}).headers()
+    assert headers == {"retry-after": "7", "retry-after-ms": "1000", "x-custom": "yes"}
