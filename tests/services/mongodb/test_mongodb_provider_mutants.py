@@ -87,6 +87,8 @@ def test_each_xdist_worker_appends_its_name(monkeypatch):
     ("mongodb://u:p@h:1", None),
     ("mongodb://u:p@h:1?tls=true", None),
     ("mongodb+srv://u:p@cluster.example/app_test", "app_test"),
+    ("mongodb://u:p@h:1/orders@eu_test", "orders@eu_test"),  # MongoDB allows '@' in a database name
+    ("mongodb://h:1/orders@eu_test?w=1", "orders@eu_test"),
 ])
 def test_the_database_of_a_uri_is_its_path(uri, database):
     assert _uri_database(uri) == database
