@@ -10,6 +10,7 @@ from narrative_fixtures.services.openai.fake.structured import (
     RequestedSchema,
     _resolve,
     answer_for,
+    chat_schema,
     minimal_instance,
     mismatch,
     responses_schema,
@@ -146,3 +147,16 @@ def test_a_responses_request_whose_text_is_not_an_object_asks_for_no_schema():
     assert responses_schema({"text": "plain"}) is None and responses_schema({}) is None
     asked = {"text": {"format": {"type": "json_schema", "name": "rows", "schema": {"type": "object"}}}}
     assert responses_schema(asked) == RequestedSchema("rows", {"type": "object"})
+
+
+def test_a_requested_schema_without_a_name_is_called_response():
+    schema = {"type": "object"}
+    chat = {"response_format": {"type": "json_schema", "json_schema": {"schema": schema}}}
+    assert chat_schema(chat) == RequestedSchema("response", schema)
+    assert responses_schema({"text": {"format": {"type": "json_schema", "schema": schema}}}) == RequestedSchema(
+        "response", schema)
+
+
+def test_a_reference_inside_a_referenced_definition_resolves_against_the_whole_schema():
+    schema = {"$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"const": 1}}, "$ref": "#/$defs/A"}
+    assert minimal_instance(schema) == 1
