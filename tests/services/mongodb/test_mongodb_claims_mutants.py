@@ -102,9 +102,10 @@ def test_a_database_without_a_test_name_is_refused_remembered_and_never_written(
     assert fake.finalizers == []
 
 
-def test_allow_unsafe_lets_a_non_test_name_be_claimed(request, server):
+def test_allow_unsafe_lets_a_non_test_name_holding_documents_be_claimed(request, server):
     client, url, name = server
     other = name.removesuffix("_test") + "_orders"
+    client[other].orders.insert_one({"theirs": True})
     fake = FakeRequest(request.config)
     try:
         assert claim_for_run(fake, endpoint_on(url), other, SOURCE, allow_unsafe=True) is None
@@ -118,10 +119,12 @@ def test_a_database_holding_foreign_documents_is_refused_and_the_refusal_remembe
     client[name].orders.insert_one({"theirs": True})
     fake = FakeRequest(request.config)
     endpoint = endpoint_on(url)
-    reason = claim_for_run(fake, endpoint, name, SOURCE, allow_unsafe=False)
+    source = "database_factory(name='orders_test')"
+    reason = claim_for_run(fake, endpoint, name, source, allow_unsafe=False)
     assert "holds documents this run did not write (orders: 1)" in reason
+    assert f"set {source} to another test database" in reason
     client[name].orders.delete_many({})
-    assert claim_for_run(fake, endpoint, name, SOURCE, allow_unsafe=False) == reason
+    assert claim_for_run(fake, endpoint, name, source, allow_unsafe=False) == reason
     assert claim_of(client, name) is None
     assert fake.finalizers == []
 
@@ -134,6 +137,7 @@ def test_an_unreachable_server_is_one_line_naming_the_setting_with_the_password_
     fake = FakeRequest(request.config)
     reason = claim_for_run(fake, endpoint_on(url, port=port), "gone_test", SOURCE, allow_unsafe=False)
     assert reason.startswith(f"cannot claim MongoDB database 'gone_test' at TEST_MONGODB_URI=mongodb://app:***@127.0.0.1:{port}/ (")
+    assert f"127.0.0.1:{port}" in reason.split(" (", 1)[1]  # PyMongo's own reason follows
     assert "s3cret" not in reason
     assert "\n" not in reason
     assert fake.finalizers == []
