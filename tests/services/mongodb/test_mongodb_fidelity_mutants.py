@@ -5,6 +5,8 @@ test_mongodb_fidelity.py show the warnings as users meet them; the mutation run 
 
 from __future__ import annotations
 
+import types
+
 import pymongo
 import pytest
 from pymongo.errors import OperationFailure
@@ -94,3 +96,87 @@ def test_an_unimplemented_stage_the_table_does_not_name_is_one_line_from_ferretd
     assert line.startswith(f"MongoDB fidelity: aggregate on the stand-in {stand_in}: error (`aggregate` stage"
                            ' "$facet" is not implemented yet')
     assert line.endswith("; MongoDB 7 implements it); to run on MongoDB 7 set TEST_MONGODB_URI")
+
+
+# --- the pieces, called directly ---------------------------------------------------------------------------------
+
+
+class FakeConfig:
+    """What the watch reads of a run's config: its registry's mongodb settings (a run of its own, so watching and
+    unwatching its made-up addresses leaves this run's watch alone)."""
+
+    def __init__(self, mode: str) -> None:
+        from narrative_fixtures.services.common import REGISTRY_KEY
+
+        registry = types.SimpleNamespace(settings={"mongodb": {"fidelity": mode}})
+        self.stash = {REGISTRY_KEY: registry}
+
+
+def stand_in(**changes):
+    from narrative_fixtures.services.mongodb.endpoint import MongoDBEndpoint
+
+    values = dict(backend="FerretDB", version="1.24.2", host="db.example", port=1, hosts=("db.example",),
+                  loopback=False)
+    values.update(changes)
+    return MongoDBEndpoint("mongodb", "external", "mongodb://db.example:1/", **values)
+
+
+def test_a_remote_stand_in_is_watched_at_its_hosts_until_the_run_ends():
+    config = FakeConfig("fail")
+    fidelity.watch(config, stand_in(hosts=("db.example", "db2.example")))
+    try:
+        assert fidelity.WATCH.lookup(("db.example", 1)) == ("fail", "FerretDB 1.24.2")
+        assert fidelity.WATCH.lookup(("db2.example", 1)) == ("fail", "FerretDB 1.24.2")
+        assert fidelity.WATCH.lookup(("localhost", 1)) is None
+    finally:
+        fidelity.unwatch(config)
+    assert fidelity.WATCH.lookup(("db.example", 1)) is None
+
+
+def test_a_stand_in_on_loopback_is_watched_under_every_loopback_name():
+    config = FakeConfig("warn")
+    fidelity.watch(config, stand_in(host="localhost", hosts=(), loopback=True, port=2))
+    try:
+        assert [fidelity.WATCH.lookup((host, 2)) for host in ("localhost", "127.0.0.1", "::1")] == [
+            ("warn", "FerretDB 1.24.2")] * 3
+    finally:
+        fidelity.unwatch(config)
+
+
+@pytest.mark.parametrize("mode, backend", [("off", "FerretDB"), ("warn", "MongoDB")])
+def test_mongodb_itself_or_the_guard_off_is_not_watched(mode, backend):
+    config = FakeConfig(mode)
+    fidelity.watch(config, stand_in(backend=backend, port=3, hosts=("db3.example",)))
+    try:
+        assert fidelity.WATCH.lookup(("db3.example", 3)) is None
+    finally:
+        fidelity.unwatch(config)
+    assert fidelity.mode_of(config) == mode
+
+
+def nested(depth: int, leaf) -> dict:
+    value = leaf
+    for level in range(depth):
+        value = {"a": value} if level % 2 else [value]
+    return value
+
+
+def test_a_dbref_is_found_twenty_levels_deep_and_no_deeper():
+    from bson.dbref import DBRef
+
+    assert fidelity._has_dbref(nested(20, {"$ref": "user_data", "$id": 1})) is True
+    assert fidelity._has_dbref(nested(21, {"$ref": "user_data", "$id": 1})) is False
+    assert fidelity._has_dbref(nested(20, DBRef("user_data", 1))) is True
+    assert fidelity._has_dbref(nested(20, {"ref": "user_data"})) is False
+
+
+def test_what_a_write_sends_is_its_documents_updates_or_update():
+    assert fidelity._written({"documents": [1], "updates": [2], "update": 3, "filter": 4}) == [[1], [2], 3]
+    assert fidelity._written({"filter": {}}) == []
+
+
+def test_each_group_stage_names_its_accumulators_but_not_its_key():
+    request = {"pipeline": [{"$match": {}}, {"$group": {"_id": "$c", "n": {"$sum": 1}, "m": {"$max": "$r"}}},
+                            "not a stage", {"$group": "not a group"}, {"$group": {"_id": None, "k": "$x"}}]}
+    assert fidelity._accumulators_by_group(request) == (["$sum", "$max"], [])
+    assert fidelity._accumulators_by_group({"pipeline": None}) == ()
