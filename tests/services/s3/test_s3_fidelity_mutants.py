@@ -108,3 +108,57 @@ def test_a_test_needing_the_real_server_is_judged_by_the_s3_watch(monkeypatch):
     item = SimpleNamespace(name="test_needs_localstack")
     fidelity.require_real_server(item)
     assert judged == [item]
+
+
+@pytest.mark.parametrize("url, address", [
+    ("http://127.0.0.1:9/test-bucket", ("127.0.0.1", 9)),
+    ("http://LocalHost/test-bucket", ("localhost", 80)),
+    ("https://MinIO.internal/test-bucket", ("minio.internal", 443)),
+    ("https://minio.internal:9443", ("minio.internal", 9443)),
+])
+def test_an_address_is_the_lower_case_host_and_the_port_or_the_schemes(url, address):
+    assert fidelity._address(url) == address
+
+
+@pytest.fixture
+def reports(monkeypatch):
+    """The S3 watch seeing only a moto server at 127.0.0.1:9 and localhost:9, its reports recorded."""
+    seen = []
+    watched = {("127.0.0.1", 9): ("warn", "moto S3 server"), ("localhost", 9): ("warn", "moto S3 server")}
+    monkeypatch.setattr(fidelity.WATCH, "lookup", watched.get)
+    monkeypatch.setattr(fidelity.WATCH, "report", lambda who, differences: seen.append(
+        (who, [difference.operation for difference in differences])))
+    return seen
+
+
+def _sent(url: str, operation: str, **headers: str):
+    request = SimpleNamespace(url=url, headers=headers, body=b"")
+    return fidelity.before_send(request, event_name=f"before-send.s3.{operation}")
+
+
+CREATE = "conditional create (put_object IfNoneMatch='*')"
+
+
+def test_a_conditional_create_sent_to_the_moto_server_is_reported(reports):
+    assert _sent("http://127.0.0.1:9/test-bucket/key", "PutObject", **{"If-None-Match": "*"}) is None
+    assert reports == [(("warn", "moto S3 server"), [CREATE])]
+
+
+def test_a_virtual_hosted_request_is_reported_for_the_server_under_its_bucket_name(reports):
+    _sent("http://test-bucket.localhost:9/key", "PutObject", **{"If-None-Match": "*"})
+    assert reports == [(("warn", "moto S3 server"), [CREATE])]
+
+
+def test_the_operation_is_the_last_part_of_the_event_name(reports):
+    _sent("http://127.0.0.1:9/test-bucket/key", "CopyObject", **{"If-None-Match": "*"})
+    assert reports == [(("warn", "moto S3 server"), ["conditional copy (copy_object IfNoneMatch='*')"])]
+
+
+@pytest.mark.parametrize("url, operation, headers", [
+    ("http://127.0.0.1:9/test-bucket/key", "PutObject", {}),  # nothing moto serves differently
+    ("http://127.0.0.1:10/test-bucket/key", "PutObject", {"If-None-Match": "*"}),  # a server nobody watches
+    ("http://test-bucket.example.org:9/key", "PutObject", {"If-None-Match": "*"}),
+])
+def test_nothing_is_reported_for_a_plain_request_or_an_unwatched_server(reports, url, operation, headers):
+    assert _sent(url, operation, **headers) is None
+    assert reports == []
