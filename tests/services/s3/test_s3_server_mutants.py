@@ -5,12 +5,15 @@ found them reached only in the server's own process (where it cannot see which t
 from __future__ import annotations
 
 import http.client
+import io
 import logging
 import os
 import re
 import socket
+import sys
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -45,9 +48,10 @@ def test_an_error_answer_to_head_has_the_headers_and_no_body():
     assert headers == {"Content-Type": "application/xml", "Content-Length": str(len(full))}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def in_process_server():
-    """The embedded server's werkzeug server, app and request handler, served from a thread of this process."""
+    """The embedded server's werkzeug server, app and request handler, served from a thread of this process (one per
+    test: the mutation run reruns a test only where it saw the code it mutates called)."""
     server = make_server("127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -234,3 +238,66 @@ def test_an_empty_body_is_stored_empty(in_process_server):
     assert _exchange(connection, "DELETE", "/test-inprocess-empty/key")[0] == 204
     assert _exchange(connection, "DELETE", "/test-inprocess-empty")[0] == 204
     connection.close()
+
+
+# --- the command line (python -m narrative_fixtures.services.s3.server) ---------------------------------------------
+
+
+@pytest.fixture
+def own_environment():
+    """main() makes the process's AWS environment hermetic: this test's process gets its own back afterwards."""
+    before = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(before)
+
+
+class _Stdout(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushed_at = []
+
+    def flush(self) -> None:
+        self.flushed_at.append(self.getvalue())
+
+
+def test_the_server_says_where_it_listens_at_once_then_serves_until_stopped(own_environment, monkeypatch):
+    served, stdout = [], _Stdout()
+    made = SimpleNamespace(server_port=4242)
+    monkeypatch.setattr(s3_server, "make_server", lambda host, port: made if (host, port) == ("127.0.0.1", 0) else None)
+    monkeypatch.setattr(s3_server, "serve_until_stopped", lambda server: served.append(server) or 0)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert s3_server.main(["--port", "0"]) == 0
+    assert stdout.getvalue() == "moto S3 server listening on http://127.0.0.1:4242\n"
+    assert stdout.flushed_at[-1:] == [stdout.getvalue()]  # the line is out before serving starts
+    assert served == [made] and os.environ["AWS_DEFAULT_REGION"] == "us-east-1"
+
+
+def test_a_server_that_cannot_listen_says_why_naming_the_address_and_ends_with_status_1(own_environment, monkeypatch,
+                                                                                        capsys):
+    def refused(host, port):
+        raise OSError("[Errno 99] Cannot assign requested address")
+
+    monkeypatch.setattr(s3_server, "make_server", refused)
+    assert s3_server.main(["--host", "127.0.0.2", "--port", "4243"]) == 1
+    assert capsys.readouterr().err == (
+        "cannot listen on 127.0.0.2:4243: [Errno 99] Cannot assign requested address (address already in use?)\n")
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "the following arguments are required: --port"),
+    (["--port", "not-a-port"], "argument --port: invalid int value: 'not-a-port'"),
+])
+def test_the_command_line_needs_a_port_number(own_environment, capsys, argv, message):
+    with pytest.raises(SystemExit) as exited:
+        s3_server.main(argv)
+    assert exited.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_command_line_help_says_what_the_server_is(capsys):
+    with pytest.raises(SystemExit):
+        s3_server.main(["--help"])
+    def words(text: str) -> str:
+        return "".join(text.split())  # argparse wraps the description, at spaces and hyphens
+
+    assert words(s3_server.__doc__.splitlines()[0]) in words(capsys.readouterr().out)
