@@ -3,13 +3,18 @@ in-process: token ids from 0, the length limits at their exact bounds, each mode
 
 from __future__ import annotations
 
+import pytest
+
 from narrative_fixtures.services.openai.fake.embeddings import (
+    INVALID_INPUT,
+    MAX_INPUTS,
     MAX_INPUT_TOKENS,
     MAX_REQUEST_TOKENS,
     embeddings_body,
     request_problem,
     unit_vector,
 )
+from narrative_fixtures.services.openai.fake.validation import Problem
 
 SMALL = "text-embedding-3-small"
 
@@ -38,3 +43,37 @@ def test_each_model_embeds_with_its_own_vectors():
 
     assert vector(SMALL) == unit_vector(SMALL, "hello", 8)
     assert vector(SMALL) != vector("text-embedding-3-large")
+
+
+BAD_INPUT = (Problem(INVALID_INPUT, "input"), 400)
+REFUSED = {
+    "one input too many": ({"input": ["a"] * (MAX_INPUTS + 1)}, BAD_INPUT),
+    "no input": ({"input": []}, BAD_INPUT),
+    "a number": ({"input": 5}, BAD_INPUT),
+    "an empty text after token ids": ({"input": [[1, 2], ""]}, BAD_INPUT),
+    "a boolean among token ids after a good list": ({"input": [[1], [True]]}, BAD_INPUT),
+    "dimensions for ada-002": ({"model": "text-embedding-ada-002", "input": "a", "dimensions": 8},
+                               (Problem("This model does not support specifying dimensions.", "dimensions"), 400)),
+    "dimensions as text": ({"input": "a", "dimensions": "8"}, (Problem(
+        "Invalid type for 'dimensions': expected an integer, but got a string instead.", "dimensions", "invalid_type"), 400)),
+    "dimensions 0": ({"input": "a", "dimensions": 0}, (Problem(
+        "Invalid value for 'dimensions' = 0. Must be greater than or equal to 1.", "dimensions", "integer_below_min_value"),
+        400)),
+    "one dimension too many": ({"input": "a", "dimensions": 1537}, (Problem(
+        "Invalid value for 'dimensions' = 1537. Must be less than or equal to 1536.", "dimensions",
+        "integer_above_max_value"), 400)),
+    "too many tokens in all": ({"input": [[1] * MAX_INPUT_TOKENS] * 37}, (Problem(
+        f"Requested {37 * MAX_INPUT_TOKENS} tokens, max {MAX_REQUEST_TOKENS} tokens per request", "input",
+        "max_tokens_per_request"), 400)),
+}
+
+
+@pytest.mark.parametrize("body, expected", REFUSED.values(), ids=REFUSED.keys())
+def test_a_refused_embeddings_request_gets_openai_s_problem_and_status(body, expected):
+    assert request_problem({"model": SMALL, **body}) == expected
+
+
+def test_the_most_inputs_and_the_whole_range_of_dimensions_are_accepted():
+    assert request_problem({"model": SMALL, "input": ["a"] * MAX_INPUTS}) == (None, 200)
+    for dimensions in (1, 1536):
+        assert request_problem({"model": SMALL, "input": "a", "dimensions": dimensions}) == (None, 200)
