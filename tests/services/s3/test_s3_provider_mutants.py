@@ -173,3 +173,22 @@ def silent_listener():
 
 def test_the_readiness_probe_gives_up_on_a_server_that_never_answers(silent_listener):
     assert _list_buckets_answered(silent_listener) is False  # a bounded wait, not a hang of the start-up loop
+
+
+def test_a_server_of_the_run_alone_gives_it_the_bucket_name_as_configured(request):
+    endpoint, process = _start(request, "own", shared=False, bucket="test-own")
+    try:
+        run_id = registry_of(request.config).context.run_id
+        assert endpoint.bucket == bucket_name("test-own", None) and run_id not in endpoint.bucket
+    finally:
+        process.stop()
+
+
+def test_after_connecting_the_health_check_waits_what_is_left_of_its_bound_for_the_answer(s3_service, monkeypatch):
+    from narrative_fixtures.services.s3.provider import _http_answer_problem
+    from tests.bounded_waits import socket_waits
+
+    with socket_waits(monkeypatch) as waits:
+        assert _http_answer_problem(s3_service.url, 5.0) is None
+    assert waits.timeouts[0] == 5.0  # connecting
+    assert 0.01 < waits.timeouts[-1] <= 5.0  # the answer: the rest of the 5 s, not the 0.01 s floor
