@@ -217,3 +217,34 @@ def test_a_mutation_run_stops_every_server_its_forked_sessions_started(weak_proj
     assert len(started) >= 1 + custom["total"], "a server of its own for each mutant's session"
     left = [pid for pid in started if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
     assert left == [], f"redis-server processes left running after the mutation run: {left}"
+
+
+# --- --again (narrative_fixtures.mutation.workspace.refresh_tests) --------------------------------------------------
+
+
+def test_again_brings_the_package_s_other_modules_along_and_refuses_a_mutated_module_that_changed(tmp_path, monkeypatch):
+    from narrative_fixtures.mutation.targets import Target
+    from narrative_fixtures.mutation.workspace import prepare, refresh_tests
+
+    root = tmp_path / "project"
+    package = root / "src" / "againlib"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "pricing.py").write_text(PRICING)
+    (package / "text.py").write_text("def listed(items):\n    return ', '.join(items)\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_pricing.py").write_text(WEAK_TEST.replace("weaklib", "againlib"))
+    (root / "pyproject.toml").write_text('[project]\nname = "again"\nversion = "0"\n')
+    monkeypatch.syspath_prepend(str(root / "src"))
+    target = Target("custom", ["againlib.pricing"], ["tests/test_pricing.py"])
+    copy = prepare(root, tmp_path / "work", target)
+    (copy / "mutants" / "src" / "againlib").mkdir(parents=True)  # what mutmut's first run leaves
+    (package / "text.py").write_text("def listed(items):\n    return ' / '.join(items)\n")  # changed since
+    (package / "added.py").write_text("ADDED = True\n")  # added since: a new test may import it
+    refresh_tests(root, tmp_path / "work", target)
+    for base in (copy / "src" / "againlib", copy / "mutants" / "src" / "againlib"):
+        assert (base / "added.py").read_text() == "ADDED = True\n"
+        assert "' / '" in (base / "text.py").read_text()
+    (package / "pricing.py").write_text(PRICING.replace("100", "101"))  # the mutated module itself changed
+    with pytest.raises(SystemExit, match=r"againlib/pricing.py changed since the run in .*: measure it again"):
+        refresh_tests(root, tmp_path / "work", target)
