@@ -263,6 +263,7 @@ def rival_record(**owner) -> dict:
 @pytest.mark.parametrize("allow_unsafe", [False, True])
 def test_a_run_that_claims_a_moment_earlier_wins_even_from_another_host(target, allow_unsafe):
     client, endpoint = target
+    client[endpoint.database][CLAIM_COLLECTION].insert_one({"_id": "left by a tool"})  # not the claim: never read
     rival = rival_record(host="elsewhere.example")
     with pytest.raises(UnsafeTarget) as refused:
         claim_database(RacingClient(client, rival), endpoint, RUN, allow_unsafe=allow_unsafe)
