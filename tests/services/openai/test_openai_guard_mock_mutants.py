@@ -4,6 +4,8 @@ prefix); a refused mocked call raises the SDK's own error with OpenAI's body."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import openai
 import pytest
@@ -44,3 +46,26 @@ def test_a_refused_mocked_embeddings_call_raises_the_sdk_error_with_openai_s_bod
     assert error.status_code == 400 and error.param == "dimensions"
     assert (error.response.request.method, str(error.response.request.url)) == (
         "POST", "http://mock-openai.invalid/v1/embeddings")
+
+
+def _asked(mock) -> str:
+    answer = asyncio.run(mock.client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}]))
+    return answer.choices[0].message.content
+
+
+def test_one_answer_is_every_call_s_and_several_are_served_once_each_in_order():
+    mock = build_mock("default")
+    mock.respond_with("always")
+    assert [_asked(mock), _asked(mock)] == ["always", "always"] and mock.response.choices[0].message.content == "always"
+    mock.respond_with("first", "second")
+    assert [_asked(mock), _asked(mock)] == ["first", "second"]
+
+
+def test_a_completion_is_served_as_given_and_an_exception_is_raised_even_alone():
+    mock = build_mock("default")
+    given = mock.completion("built by the test")
+    mock.respond_with(given)
+    assert asyncio.run(mock.client.chat.completions.create(model="gpt-4o", messages=[])) is given
+    mock.respond_with(RuntimeError("the API is down"))
+    with pytest.raises(RuntimeError, match="the API is down"):
+        _asked(mock)
