@@ -5,6 +5,7 @@ test_mongodb_fidelity.py show the warnings as users meet them; the mutation run 
 
 from __future__ import annotations
 
+import sys
 import types
 
 import pymongo
@@ -17,21 +18,29 @@ from narrative_fixtures.services.mongodb.fidelity import GUARD, TABLE, finding
 
 @pytest.fixture
 def app_db(request, mongodb_service):
-    """An application's own client on the run's test database; the findings of the setup are set aside.
+    """Opens an application's own client on the run's test database, in the test itself (the mutation run counts
+    what a test's body calls); the findings until then are set aside, the client is closed after the test.
 
     The client is given a listener of this module's copy: the run registers one when PyMongo is imported, but a
     run that imports the plugin afresh (the mutation run does, per session) keeps the first copy's listener."""
-    listener = fidelity._make_listener(pymongo.monitoring)  # its findings and the run's are the same lines: one
-    # A nested in-process run on the same server (features/mongodb.feature has one) unwatches its address when it
-    # ends, the outer run's watch with it (core.fidelity.StandInWatch.unwatch, reported): watched again here.
-    fidelity.watch(request.config, mongodb_service)
-    client = pymongo.MongoClient(mongodb_service.url, serverSelectionTimeoutMS=2000, event_listeners=[listener])
-    database = client[mongodb_service.database]
-    database.fidelity_items.delete_many({})
-    GUARD.take()
-    yield database
-    database.fidelity_items.delete_many({})
-    client.close()
+    clients = []
+
+    def open_database():
+        listener = fidelity._make_listener(pymongo.monitoring)  # its findings and the run's are the same lines
+        # A nested in-process run on the same server (features/mongodb.feature has one) unwatches its address when
+        # it ends, the outer run's watch with it (core.fidelity.StandInWatch.unwatch, reported): watched again.
+        fidelity.watch(request.config, mongodb_service)
+        client = pymongo.MongoClient(mongodb_service.url, serverSelectionTimeoutMS=2000, event_listeners=[listener])
+        clients.append(client)
+        database = client[mongodb_service.database]
+        database.fidelity_items.delete_many({})
+        GUARD.take()
+        return database
+
+    yield open_database
+    for client in clients:
+        client[mongodb_service.database].fidelity_items.delete_many({})
+        client.close()
     GUARD.take()
 
 
@@ -46,24 +55,27 @@ def expected(request, mongodb_service, *operations: str) -> list[tuple[str, str]
 
 
 def test_a_group_with_several_accumulators_is_one_finding(request, mongodb_service, app_db):
-    app_db.fidelity_items.insert_many([{"c": "a", "n": 1}, {"c": "a", "n": 2}])
+    db = app_db()
+    db.fidelity_items.insert_many([{"c": "a", "n": 1}, {"c": "a", "n": 2}])
     assert GUARD.take() == []  # a plain insert is served as MongoDB serves it
-    list(app_db.fidelity_items.aggregate([{"$group": {"_id": "$c", "count": {"$sum": 1}, "n": {"$sum": "$n"}}}]))
+    list(db.fidelity_items.aggregate([{"$group": {"_id": "$c", "count": {"$sum": 1}, "n": {"$sum": "$n"}}}]))
     assert GUARD.take() == expected(request, mongodb_service, "$group with several accumulators")
 
 
 def test_a_job_claim_by_find_one_and_update_is_one_finding(request, mongodb_service, app_db):
-    app_db.fidelity_items.insert_one({"status": "pending"})
+    db = app_db()
+    db.fidelity_items.insert_one({"status": "pending"})
     GUARD.take()
-    app_db.fidelity_items.find_one_and_update({"status": "pending"}, {"$set": {"status": "running"}})
+    db.fidelity_items.find_one_and_update({"status": "pending"}, {"$set": {"status": "running"}})
     assert GUARD.take() == expected(request, mongodb_service, "findAndModify (find_one_and_update)")
-    app_db.fidelity_items.find_one_and_update({"_id": 1}, {"$set": {"status": "done"}})
+    db.fidelity_items.find_one_and_update({"_id": 1}, {"$set": {"status": "done"}})
     assert GUARD.take() == []  # by _id alone nothing can race
 
 
 def test_an_unimplemented_stage_the_table_names_is_its_row_alone(request, mongodb_service, app_db):
+    db = app_db()
     try:
-        list(app_db.fidelity_items.aggregate([{"$lookup": {"from": "x", "localField": "a", "foreignField": "b",
+        list(db.fidelity_items.aggregate([{"$lookup": {"from": "x", "localField": "a", "foreignField": "b",
                                                            "as": "c"}}]))
     except OperationFailure:
         pass  # FerretDB does not implement it: the row says so, the error adds no second line
@@ -71,10 +83,11 @@ def test_an_unimplemented_stage_the_table_names_is_its_row_alone(request, mongod
 
 
 def test_a_dbref_written_is_one_finding(request, mongodb_service, app_db):
+    db = app_db()
     from bson.dbref import DBRef
 
     try:
-        app_db.fidelity_items.insert_one({"link": DBRef("user_data", 1)})
+        db.fidelity_items.insert_one({"link": DBRef("user_data", 1)})
     except OperationFailure:
         pass  # FerretDB refuses keys starting with '$'
     assert GUARD.take() == expected(request, mongodb_service, "DBRef")
@@ -82,8 +95,9 @@ def test_a_dbref_written_is_one_finding(request, mongodb_service, app_db):
 
 def test_an_unimplemented_stage_the_table_does_not_name_is_one_line_from_ferretdbs_error(request, mongodb_service,
                                                                                           app_db):
+    db = app_db()
     try:
-        list(app_db.fidelity_items.aggregate([{"$facet": {"all": [{"$match": {}}]}}]))
+        list(db.fidelity_items.aggregate([{"$facet": {"all": [{"$match": {}}]}}]))
     except OperationFailure:
         pass
     found = GUARD.take()
@@ -135,10 +149,10 @@ def test_a_remote_stand_in_is_watched_at_its_hosts_until_the_run_ends():
 
 def test_a_stand_in_on_loopback_is_watched_under_every_loopback_name():
     config = FakeConfig("warn")
-    fidelity.watch(config, stand_in(host="localhost", hosts=(), loopback=True, port=2))
+    fidelity.watch(config, stand_in(host="127.0.0.2", hosts=(), loopback=True, port=2))
     try:
-        assert [fidelity.WATCH.lookup((host, 2)) for host in ("localhost", "127.0.0.1", "::1")] == [
-            ("warn", "FerretDB 1.24.2")] * 3
+        assert [fidelity.WATCH.lookup((host, 2)) for host in ("127.0.0.2", "localhost", "127.0.0.1", "::1")] == [
+            ("warn", "FerretDB 1.24.2")] * 4
     finally:
         fidelity.unwatch(config)
 
@@ -177,6 +191,32 @@ def test_what_a_write_sends_is_its_documents_updates_or_update():
 
 def test_each_group_stage_names_its_accumulators_but_not_its_key():
     request = {"pipeline": [{"$match": {}}, {"$group": {"_id": "$c", "n": {"$sum": 1}, "m": {"$max": "$r"}}},
-                            "not a stage", {"$group": "not a group"}, {"$group": {"_id": None, "k": "$x"}}]}
+                            "not a stage", {"$group": "not a group"}, {"$group": {"_id": {"c": "$c"}, "k": "$x"}}]}
     assert fidelity._accumulators_by_group(request) == (["$sum", "$max"], [])
     assert fidelity._accumulators_by_group({"pipeline": None}) == ()
+
+
+class FakeMonitoring:
+    """A copy of ``pymongo.monitoring`` as the listener sees it: its base class, and what was registered."""
+
+    CommandListener = pymongo.monitoring.CommandListener
+
+    def __init__(self) -> None:
+        self.registered: list = []
+
+    def register(self, listener) -> None:
+        self.registered.append(listener)
+
+
+def test_the_listener_is_registered_once_per_copy_of_pymongos_monitoring(monkeypatch):
+    copy = FakeMonitoring()
+    fidelity._register_listener(copy)
+    fidelity._register_listener(copy)
+    (listener,) = copy.registered
+    assert isinstance(listener, pymongo.monitoring.CommandListener) and copy._narrative_fidelity is True
+    imported = FakeMonitoring()
+    monkeypatch.setitem(sys.modules, fidelity.MONITORING, imported)  # the copy PyMongo imported, when none is given
+    fidelity._register_listener()
+    assert len(imported.registered) == 1
+    monkeypatch.delitem(sys.modules, fidelity.MONITORING)
+    fidelity._register_listener()  # PyMongo not imported: nothing to register with, and no error
