@@ -5,6 +5,7 @@ prefix); a refused mocked call raises the SDK's own error with OpenAI's body."""
 from __future__ import annotations
 
 import asyncio
+import os
 
 import httpx
 import openai
@@ -28,7 +29,34 @@ def _blocked_target(answer: httpx.Response) -> str:
 
 
 def test_the_guard_names_the_path_without_its_query_or_the_guard_prefix():
-    assert _blocked_target(_ask_guard("GET", "/models?after=a?b")) == "GET https://api.openai.com/v1/models, via OPENAI_BASE_URL"
+    answer = _ask_guard("GET", "/models?after=a?b")
+    assert _blocked_target(answer) == "GET https://api.openai.com/v1/models, via OPENAI_BASE_URL"
+    assert answer.json()["error"]["message"] == (
+        "narrative-fixtures blocked a call to the real OpenAI API (GET https://api.openai.com/v1/models, via"
+        " OPENAI_BASE_URL): tests never reach it and never send a real key. Use the openai_client fixture (AsyncOpenAI"
+        " bound to the local fake API; script its answers with openai_server) or mock_openai; a client you build"
+        " yourself needs base_url=openai_service.url")
+
+
+def test_without_a_guard_server_clients_get_an_address_that_never_resolves(monkeypatch):
+    monkeypatch.setattr(guard, "_server", None)
+    assert guard.guard_url() == guard.UNREACHABLE_URL == "http://real-openai-api-blocked.invalid/v1"
+
+
+def test_a_nested_install_replaces_the_key_and_base_url_removes_the_others_and_gives_them_back(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-user-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://example.invalid/v1")
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", "sk-admin")
+    monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
+    saved = guard.install()
+    try:
+        assert os.environ["OPENAI_API_KEY"] == guard.FAKE_API_KEY and os.environ["OPENAI_BASE_URL"] == guard.guard_url()
+        assert "OPENAI_ADMIN_KEY" not in os.environ and guard.installed()
+    finally:
+        guard.uninstall(saved)
+    assert (os.environ["OPENAI_API_KEY"], os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_ADMIN_KEY"]) == (
+        "sk-user-key", "https://example.invalid/v1", "sk-admin")
+    assert "AZURE_OPENAI_API_KEY" not in os.environ and guard.installed()  # the run's own install stays
 
 
 def test_the_guard_answers_a_request_with_a_body_naming_its_method_and_path():
@@ -69,3 +97,14 @@ def test_a_completion_is_served_as_given_and_an_exception_is_raised_even_alone()
     mock.respond_with(RuntimeError("the API is down"))
     with pytest.raises(RuntimeError, match="the API is down"):
         _asked(mock)
+
+
+def test_a_call_the_mock_does_not_mock_is_refused_with_a_403_saying_what_it_mocks():
+    mock = build_mock("hi")
+    with pytest.raises(openai.PermissionDeniedError) as raised:
+        asyncio.run(mock.client.models.retrieve("gpt-4o"))
+    error = raised.value
+    assert error.code == "not_mocked" and error.response.headers["x-should-retry"] == "false"
+    assert error.body["message"] == (
+        "mock_openai does not mock GET /v1/models/gpt-4o: only chat.completions.create, responses.create, responses.parse"
+        " and embeddings.create are (set their mock's return_value or side_effect); use openai_client for the HTTP fake")
