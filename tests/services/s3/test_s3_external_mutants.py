@@ -107,3 +107,38 @@ def test_an_aws_endpoint_without_the_opt_in_is_refused_naming_it(external, loopb
 def test_an_aws_endpoint_with_the_opt_in_is_named_aws_s3_and_never_asked_for_localstack(external, loopback_taken_for_aws):
     endpoint = external(health=LOCALSTACK, AWS_SECRET_ACCESS_KEY="s", TEST_S3_ALLOW_AWS="1")
     assert (endpoint.service, endpoint.aws, endpoint.backend, endpoint.version) == ("s3", True, "AWS S3", "")
+
+
+def test_an_endpoint_off_loopback_is_identified_through_the_environments_proxy(monkeypatch):
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from narrative_fixtures.provisioning import ThreadServer
+    from narrative_fixtures.services.s3.provider import _identify
+
+    asked = []
+
+    class Proxy(BaseHTTPRequestHandler):  # answers for any host, as a forward proxy in front of LocalStack would
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            asked.append(self.path)
+            payload = json.dumps(LOCALSTACK).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    proxy = ThreadServer("s3-proxy", lambda host, port: ThreadingHTTPServer((host, port), Proxy), timeout=5,
+                         setting="-").start()
+    try:
+        for name in ("HTTP_PROXY", "http_proxy"):
+            monkeypatch.setenv(name, proxy.url)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        assert _identify("http://localstack.invalid:4566") == ("LocalStack community", "3.8.1")
+    finally:
+        proxy.stop()
+    assert asked == ["http://localstack.invalid:4566/_localstack/health"]
