@@ -108,3 +108,9 @@ def test_a_call_the_mock_does_not_mock_is_refused_with_a_403_saying_what_it_mock
     assert error.body["message"] == (
         "mock_openai does not mock GET /v1/models/gpt-4o: only chat.completions.create, responses.create, responses.parse"
         " and embeddings.create are (set their mock's return_value or side_effect); use openai_client for the HTTP fake")
+
+
+def test_a_mocked_response_counts_its_usage_as_one_empty_user_message():
+    answer = build_mock("hi").responses_answer()
+    assert (answer.usage.input_tokens, answer.usage.output_tokens) == (3 + 3, 1)  # priming + one message, no text
+    assert answer.output_text == "hi"
