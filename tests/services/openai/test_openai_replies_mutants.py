@@ -69,3 +69,8 @@ def test_retry_after_is_never_negative_and_its_milliseconds_are_exact():
 def test_extra_headers_override_by_lower_case_name():
     headers = ErrorReply(503, retry_after=1, extra_headers={"Retry-After": 7, "X-Custom": "yes"}).headers()
     assert headers == {"retry-after": "7", "retry-after-ms": "1000", "x-custom": "yes"}
+
+
+def test_tool_calls_given_as_a_list_are_kept_as_a_tuple():
+    reply = ChatReply(tool_calls=[ToolCall("count_rows")])
+    assert reply.tool_calls == (ToolCall("count_rows"),) and reply.content is None and reply.finish == "tool_calls"
