@@ -220,3 +220,26 @@ def test_the_listener_is_registered_once_per_copy_of_pymongos_monitoring(monkeyp
     assert len(imported.registered) == 1
     monkeypatch.delitem(sys.modules, fidelity.MONITORING)
     fidelity._register_listener()  # PyMongo not imported: nothing to register with, and no error
+
+
+def test_a_test_without_the_marker_is_left_to_run(request):
+    unmarked = types.SimpleNamespace(get_closest_marker=lambda name: None, config=request.config)
+    assert fidelity.require_real_server(unmarked) is None
+
+
+def test_a_marked_test_on_the_stand_in_is_skipped_with_the_reason(request, mongodb_service):
+    marker = pytest.mark.needs_mongodb_server(reason="atomic job claims").mark
+    marked = types.SimpleNamespace(get_closest_marker=lambda name: marker if name == fidelity.MARKER else None,
+                                   config=request.config)
+    if mongodb_service.backend == "MongoDB":  # the real server: nothing to skip
+        assert fidelity.require_real_server(marked) is None
+        return
+    from narrative_fixtures.services.common import registry_of
+
+    strict = registry_of(request.config).settings.require_services
+    outcome = pytest.fail.Exception if strict else pytest.skip.Exception
+    with pytest.raises(outcome) as stopped:
+        fidelity.require_real_server(marked)
+    assert str(stopped.value).startswith(
+        f"needs the MongoDB server (atomic job claims): the run's is the stand-in FerretDB {mongodb_service.version};"
+        " set TEST_MONGODB_URI to a MongoDB 7")
