@@ -5,26 +5,12 @@ into those."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
-from narrative_fixtures.core.settings import ServiceConfig
 from narrative_fixtures.services.mongodb.endpoint import MongoDBEndpoint
 from narrative_fixtures.services.mongodb.provider import PROVIDER, _hide
-from narrative_fixtures.services.mongodb.spec import SPEC
 from tests.mongodb_support import own_ferretdb
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def config(uri: str) -> ServiceConfig:
-    return ServiceConfig(SPEC, "external", {"uri": uri, "db": "narrative_test", "allow_unsafe": "false",
-                                            "models": None}, {"uri": "env", "db": "default"})
+from tests.services.mongodb.provider_support import config, free_port
 
 
 @pytest.fixture(scope="module")

@@ -4,32 +4,19 @@ check is test_mongodb_provider_health_mutants.py. The nested runs show the same 
 
 from __future__ import annotations
 
-import socket
 
 import pytest
 
 from narrative_fixtures.core.settings import ServiceConfig
-from narrative_fixtures.errors import ConfigError, ServiceUnavailable
+from narrative_fixtures.errors import ConfigError
 from narrative_fixtures.services.common import worker_suffix
 from narrative_fixtures.services.mongodb.provider import (
     PROVIDER, _server_identity, _uri_database, parse_mongodb_uri, resolve_database,
 )
 from narrative_fixtures.services.mongodb.spec import SPEC
+from tests.services.mongodb.provider_support import config
 from tests.mongodb_support import LOG_DIR, own_ferretdb, settings
 from tests.services.mongodb.recorded_clients import clients_made  # noqa: F401 - a fixture
-
-
-def config(uri: str | None = None, db: str | None = None, allow_unsafe: str = "false") -> ServiceConfig:
-    """The mongodb settings as the run resolves them: ``db`` set by the environment, or its default."""
-    values = {"uri": uri, "db": db or "narrative_test", "allow_unsafe": allow_unsafe, "models": None}
-    sources = {"uri": "env" if uri else "default", "db": "env" if db else "default"}
-    return ServiceConfig(SPEC, "external", values, sources)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -142,15 +129,6 @@ def test_allow_unsafe_is_in_the_legacy_details(ferretdb, no_worker):
     assert endpoint.database == "narrative_test" and endpoint.database_source == "TEST_MONGODB_DB"
 
 
-def test_an_unreachable_server_is_one_line_naming_the_setting_with_the_password_masked(no_worker):
-    port = free_port()
-    with pytest.raises(ServiceUnavailable) as refused:
-        PROVIDER.connect_external(config(uri=f"mongodb://u:s3cret@127.0.0.1:{port}/"), None)
-    message = str(refused.value)
-    assert message.startswith(f"cannot reach MongoDB at TEST_MONGODB_URI=mongodb://u:***@127.0.0.1:{port}/ within 2 s (")
-    assert "s3cret" not in message and "\n" not in message
-
-
 @pytest.mark.parametrize("uri, problem", [
     ("http://127.0.0.1:1/", "is not a MongoDB URI (expected mongodb://[user:password@]host:port)"),
     ("mongodb://u:s3cret@h:x/", "is not a valid MongoDB URI ("),
@@ -161,7 +139,6 @@ def test_a_malformed_uri_is_one_line_naming_the_setting(uri, problem):
     assert str(refused.value).startswith("TEST_MONGODB_URI=")
     assert problem in str(refused.value)
     assert "s3cret" not in str(refused.value)
-
 
 
 # --- the embedded server -----------------------------------------------------------------------------------------
@@ -194,51 +171,6 @@ def test_the_probe_of_an_external_server_is_bounded_and_named(ferretdb, clients_
     assert made.options.server_selection_timeout == 2
     assert (made.options.pool_options.connect_timeout, made.options.pool_options.socket_timeout) == (2, 5)
     assert made.options.pool_options.metadata["application"] == {"name": "narrative-acceptance"}
-
-
-def test_a_refused_port_is_named_at_once_by_the_connection_check(no_worker):
-    from narrative_fixtures.core.network import refused
-
-    uri = f"mongodb://u:s3cret@127.0.0.1:{free_port()}/"
-    with pytest.raises(ServiceUnavailable) as unreachable:
-        PROVIDER.connect_external(config(uri=uri), None)
-    reason = refused(uri)
-    assert reason and str(unreachable.value).endswith(f" within 2 s ({reason.replace('s3cret', '***')})")
-
-
-def test_no_uri_at_all_is_no_mongodb_uri(no_worker):
-    with pytest.raises(ConfigError) as refused:
-        PROVIDER.connect_external(config(), None)
-    assert str(refused.value) == (
-        "TEST_MONGODB_URI= is not a MongoDB URI (expected mongodb://[user:password@]host:port)")
-
-
-@pytest.fixture(scope="module")
-def secured():
-    """A FerretDB that wants credentials (user ``app``); its URL without them."""
-    from tests.mongodb_support import own_ferretdb_with_users
-
-    with own_ferretdb_with_users("app", "right-password") as url:
-        yield url
-
-
-def test_wrong_credentials_are_a_setting_to_fix_with_the_servers_reason(secured, no_worker):
-    uri = secured.replace("mongodb://", "mongodb://app:wrong-password@") + "orders_test?authSource=admin"
-    with pytest.raises(ConfigError) as refused:
-        PROVIDER.connect_external(config(uri=uri), None)
-    message = str(refused.value)
-    assert message.startswith(
-        f"MongoDB refused the credentials in TEST_MONGODB_URI={uri.replace('wrong-password', '***')} for database"
-        " 'orders_test' (")
-    assert "wrong-password" not in message and "\n" not in message
-    assert "Authentication failed" in message or "auth" in message.lower()
-
-
-def test_the_right_credentials_are_the_endpoints(secured, no_worker):
-    uri = secured.replace("mongodb://", "mongodb://app:right-password@") + "orders_test?authSource=admin"
-    endpoint = PROVIDER.connect_external(config(uri=uri), None)
-    assert (endpoint.username, endpoint.password, endpoint.database) == ("app", "right-password", "orders_test")
-    assert "right-password" not in repr(endpoint)
 
 
 @pytest.mark.parametrize("uri, database", [
@@ -293,3 +225,10 @@ def test_settings_without_their_sources_take_the_database_from_the_uri(no_worker
                                              "models": None})  # no sources recorded: every value is a default
     assert resolve_database(bare, "mongodb://127.0.0.1:1/shop_test") == ("shop_test", "TEST_MONGODB_URI")
     assert resolve_database(config(db=None)) == ("narrative_test", "TEST_MONGODB_DB")
+
+
+def test_the_embedded_servers_database_is_the_setting_with_a_workers_suffix(monkeypatch):
+    from narrative_fixtures.services.mongodb.provider import database_name
+
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw2")
+    assert database_name(config(db="orders_test")) == "orders_test_gw2"
