@@ -162,3 +162,18 @@ def test_the_operation_is_the_last_part_of_the_event_name(reports):
 def test_nothing_is_reported_for_a_plain_request_or_an_unwatched_server(reports, url, operation, headers):
     assert _sent(url, operation, **headers) is None
     assert reports == []
+
+
+def test_a_virtual_hosted_request_to_a_server_with_a_dotted_name_is_reported_for_that_server(monkeypatch):
+    seen = []
+    monkeypatch.setattr(fidelity.WATCH, "lookup", {("moto.internal", 9): ("warn", "moto S3 server")}.get)
+    monkeypatch.setattr(fidelity.WATCH, "report", lambda who, differences: seen.append(who))
+    _sent("http://test-bucket.moto.internal:9/key", "PutObject", **{"If-None-Match": "*"})
+    assert seen == [("warn", "moto S3 server")]
+
+
+def test_a_body_that_does_not_match_its_checksum_is_reported(reports):
+    request = SimpleNamespace(url="http://127.0.0.1:9/test-bucket/key", body=b"the body",
+                              headers={"content-md5": "AAAAAAAAAAAAAAAAAAAAAA=="})  # botocore: any case
+    assert fidelity.before_send(request, event_name="before-send.s3.PutObject") is None
+    assert reports == [(("warn", "moto S3 server"), ["ContentMD5 that does not match the body"])]

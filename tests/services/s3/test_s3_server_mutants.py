@@ -301,3 +301,25 @@ def test_the_command_line_help_says_what_the_server_is(capsys):
         return "".join(text.split())  # argparse wraps the description, at spaces and hyphens
 
     assert words(s3_server.__doc__.splitlines()[0]) in words(capsys.readouterr().out)
+
+
+def _status_lines(server, request: bytes, expected: int) -> list[bytes]:
+    """The status lines answered to ``request`` on one connection, read until ``expected`` came or it closed."""
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as connection:
+        connection.sendall(request)
+        answer = b""
+        while answer.count(b"HTTP/1.1 ") < expected:
+            try:
+                chunk = connection.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            answer += chunk
+    return [line for line in answer.split(b"\r\n") if line.startswith(b"HTTP/1.1 ")]
+
+
+def test_a_negative_content_length_is_read_as_no_body(in_process_server):
+    request = (b"PUT /test-missing-negative/key HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\nAuthorization: "
+               + SIGNED["Authorization"].encode() + b"\r\n\r\n")
+    assert [line.split(b" ")[1] for line in _status_lines(in_process_server, request, 1)] == [b"404"]
