@@ -25,6 +25,7 @@ def _blocked_target(answer: httpx.Response) -> str:
     assert answer.status_code == 403 and answer.headers["x-should-retry"] == "false"
     error = answer.json()["error"]
     assert error["code"] == guard.BLOCKED_CODE and error["type"] == "invalid_request_error"
+    assert set(error) == {"message", "type", "param", "code"} and error["param"] is None
     return error["message"].split(" (", 1)[1].split("): ", 1)[0]
 
 

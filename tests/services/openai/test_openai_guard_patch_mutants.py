@@ -92,3 +92,13 @@ def test_only_the_http_modules_are_patched_on_import_and_httpx_brings_its_httpco
     monkeypatch.setattr(guard.importlib, "import_module", imported.append)
     guard._after_import(types.ModuleType("httpx"))
     assert imported == ["httpcore"]
+
+
+def test_a_request_s_host_is_read_from_bytes_or_text_with_unreadable_bytes_replaced():
+    def host_of(host) -> str:
+        request = _Request("placeholder")
+        request.url.host = host
+        return guard._host(request)
+
+    assert host_of(b"api.openai.com") == "api.openai.com" and host_of("api.openai.com") == "api.openai.com"
+    assert host_of(b"\xff.example") == "\ufffd.example"
