@@ -142,3 +142,35 @@ def test_an_endpoint_off_loopback_is_identified_through_the_environments_proxy(m
     finally:
         proxy.stop()
     assert asked == ["http://localstack.invalid:4566/_localstack/health"]
+
+
+class _Overridden:
+    """The resolved S3 settings with some values replaced (as a configuration built by hand may hold)."""
+
+    def __init__(self, config, **values) -> None:
+        self._config, self._values = config, values
+
+    def __getitem__(self, key: str):
+        return self._values[key] if key in self._values else self._config[key]
+
+    def flag(self, key: str) -> bool:
+        return self._config.flag(key)
+
+
+@pytest.fixture
+def connect_with(tmp_path):
+    """Connects the provider to a LocalStack stand-in with the resolved settings, ``values`` replaced."""
+    server = _stand_in(200, LIST_BUCKETS, LOCALSTACK)
+    env = {"S3_ENDPOINT_URL": server.url, "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+    settings = cfg.resolve({}, env, {}, Path(tmp_path))
+    context = ProvisionContext(settings, "master", RUN_ID)
+    yield lambda **values: PROVIDER.connect_external(_Overridden(settings["s3"], **values), context)
+    server.stop()
+
+
+def test_a_configuration_without_a_region_means_us_east_1(connect_with):
+    assert connect_with(region="").region == "us-east-1"
+
+
+def test_a_configuration_without_keys_gives_an_endpoint_without_keys(connect_with):
+    assert connect_with(access_key_id=None, secret_access_key=None).credentials == ("", "")
