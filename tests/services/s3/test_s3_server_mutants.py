@@ -119,7 +119,7 @@ def test_a_response_is_sent_without_waiting_for_the_clients_acknowledgement(in_p
 def test_a_request_is_logged_without_its_query(in_process_server, caplog):
     connection = http.client.HTTPConnection("127.0.0.1", in_process_server.server_port, timeout=5)
     with caplog.at_level(logging.INFO, logger="werkzeug"):
-        status, _, _ = _exchange(connection, "GET", "/test-missing-logged/key?X-Amz-Signature=the-signature")
+        status, _, _ = _exchange(connection, "GET", "/test-missing-logged/key?X-Amz-Signature=the-signature?more")
         connection.close()
         for _ in range(50):  # the handler thread logs after it answered
             if any("test-missing-logged" in record.getMessage() for record in caplog.records):
@@ -323,3 +323,10 @@ def test_a_negative_content_length_is_read_as_no_body(in_process_server):
     request = (b"PUT /test-missing-negative/key HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\nAuthorization: "
                + SIGNED["Authorization"].encode() + b"\r\n\r\n")
     assert [line.split(b" ")[1] for line in _status_lines(in_process_server, request, 1)] == [b"404"]
+
+
+def test_a_request_without_a_query_string_reaches_the_application():
+    started = []
+    body = b"".join(PresignedUrlExpiry(lambda environ, start: start("200 OK", []) or [b"reached"], clock=lambda: NOW)(
+        {"REQUEST_METHOD": "GET"}, lambda status, headers: started.append(status)))  # QUERY_STRING may be absent
+    assert (started, body) == (["200 OK"], b"reached")
