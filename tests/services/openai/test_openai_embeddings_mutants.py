@@ -3,6 +3,8 @@ in-process: token ids from 0, the length limits at their exact bounds, each mode
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from narrative_fixtures.services.openai.fake.embeddings import (
@@ -14,6 +16,9 @@ from narrative_fixtures.services.openai.fake.embeddings import (
     request_problem,
     unit_vector,
 )
+from narrative_fixtures.services.openai.fake.models import FakeOpenAIState
+from narrative_fixtures.services.openai.fake.replies import ChatReply, SlowReply
+from narrative_fixtures.services.openai.fake.urls import dispatch
 from narrative_fixtures.services.openai.fake.validation import Problem
 
 SMALL = "text-embedding-3-small"
@@ -77,3 +82,42 @@ def test_the_most_inputs_and_the_whole_range_of_dimensions_are_accepted():
     assert request_problem({"model": SMALL, "input": ["a"] * MAX_INPUTS}) == (None, 200)
     for dimensions in (1, 1536):
         assert request_problem({"model": SMALL, "input": "a", "dimensions": dimensions}) == (None, 200)
+
+
+REFUSED_EARLY = {
+    "no model": ({"input": "a"}, (Problem("You must provide a model parameter."), 400)),
+    "an unknown model": ({"model": "text-embedding-9", "input": "a"}, (Problem(
+        "The model `text-embedding-9` does not exist or you do not have access to it. (The fake OpenAI API embeds"
+        " with: text-embedding-3-small, text-embedding-3-large, text-embedding-ada-002.)", None, "model_not_found"), 404)),
+    "no input": ({"model": SMALL}, (Problem("'input' is a required property", None, "missing_required_parameter"), 400)),
+    "an unknown encoding": ({"model": SMALL, "input": "a", "encoding_format": "utf8"}, (Problem(
+        "Invalid value for 'encoding_format' = utf8. Supported values are: 'float' and 'base64'.", "encoding_format",
+        "invalid_value"), 400)),
+}
+
+
+@pytest.mark.parametrize("body, expected", REFUSED_EARLY.values(), ids=REFUSED_EARLY.keys())
+def test_a_request_without_model_or_input_or_with_an_unknown_one_is_refused_as_openai_does(body, expected):
+    assert request_problem(body) == expected
+
+
+AUTH = [("Authorization", "Bearer sk-test-key")]
+REQUEST = json.dumps({"model": SMALL, "input": "hello", "dimensions": 4}).encode()
+
+
+def test_embeddings_are_answered_with_the_api_s_headers_after_a_scripted_wait():
+    state = FakeOpenAIState()
+    state.enqueue([SlowReply(0.01, endpoint="embeddings")])
+    answer = dispatch(state, "POST", "/v1/embeddings", AUTH, REQUEST)
+    assert answer.status == 200 and len(answer.body["data"][0]["embedding"]) == 4
+    assert answer.headers["x-request-id"].startswith("req_") and state.pending() == 0
+
+
+def test_a_text_reply_addressed_to_embeddings_is_a_script_problem_saying_so():
+    state = FakeOpenAIState()
+    state.enqueue([ChatReply("never served", endpoint="embeddings")])
+    answer = dispatch(state, "POST", "/v1/embeddings", AUTH, REQUEST)
+    problem = ("a text reply was addressed to embeddings, which are computed, never scripted (address it to chat or"
+               " responses)")
+    assert answer.status == 500 and answer.body["error"]["message"] == f"fake OpenAI API: {problem}"
+    assert state.problems() == [problem]

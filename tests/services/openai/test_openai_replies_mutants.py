@@ -74,3 +74,9 @@ def test_extra_headers_override_by_lower_case_name():
 def test_tool_calls_given_as_a_list_are_kept_as_a_tuple():
     reply = ChatReply(tool_calls=[ToolCall("count_rows")])
     assert reply.tool_calls == (ToolCall("count_rows"),) and reply.content is None and reply.finish == "tool_calls"
+
+
+def test_a_reply_to_an_unknown_endpoint_is_refused_naming_the_served_ones():
+    with pytest.raises(ValueError) as raised:
+        ChatReply(endpoint="images")
+    assert str(raised.value) == "endpoint='images' is not one the fake serves (chat, responses, embeddings, or None: any)"
