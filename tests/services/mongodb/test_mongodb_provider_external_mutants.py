@@ -112,3 +112,63 @@ def test_an_unreachable_server_is_one_line_naming_the_setting_with_the_password_
     message = str(refused.value)
     assert message.startswith(f"cannot reach MongoDB at TEST_MONGODB_URI=mongodb://u:***@127.0.0.1:{port}/ within 2 s (")
     assert "s3cret" not in message and "\n" not in message
+
+
+@pytest.fixture
+def probe_fails(monkeypatch):
+    """The external probe answering with ``error`` (as a server would); the quick connection check finds a listener."""
+    from narrative_fixtures.services.mongodb import provider
+
+    def fail_with(error: Exception) -> None:
+        def build_info(uri, database):
+            raise error
+
+        monkeypatch.setattr(provider, "refused", lambda uri: None)
+        monkeypatch.setattr(provider, "_build_info", build_info)
+
+    return fail_with
+
+
+URI = "mongodb://app:s3cret@127.0.0.1:27999/orders_test"
+
+
+@pytest.mark.parametrize("code, errmsg", [(13, "not allowed to list the collections of orders_test"),
+                                          (18, "invalid username or password"), (99, "SASL auth conversation failed")])
+def test_a_refusal_of_the_credentials_is_a_setting_to_fix(probe_fails, no_worker, code, errmsg):
+    from pymongo.errors import OperationFailure
+
+    probe_fails(OperationFailure("ignored", code, {"errmsg": f"{errmsg} (s3cret)"}))
+    with pytest.raises(ConfigError) as refused:
+        PROVIDER.connect_external(config(uri=URI), None)
+    assert str(refused.value) == (
+        "MongoDB refused the credentials in TEST_MONGODB_URI=mongodb://app:***@127.0.0.1:27999/orders_test for"
+        f" database 'orders_test' ({errmsg} (***))")
+
+
+def test_any_other_failure_of_the_probe_is_an_unavailable_server(probe_fails, no_worker):
+    from pymongo.errors import OperationFailure
+
+    probe_fails(OperationFailure("the probe failed for s3cret", 2, None))  # no details: the error's own text
+    with pytest.raises(ServiceUnavailable) as unavailable:
+        PROVIDER.connect_external(config(uri=URI), None)
+    assert str(unavailable.value) == (
+        "MongoDB at TEST_MONGODB_URI=mongodb://app:***@127.0.0.1:27999/orders_test failed a probe (the probe failed"
+        " for ***)")
+
+
+def test_a_connection_failure_is_unreachable_with_the_secret_masked(probe_fails, no_worker):
+    from pymongo.errors import ConnectionFailure
+
+    probe_fails(ConnectionFailure("reset by 127.0.0.1:27999 for app:s3cret, Timeout: 2.0s, Topology Description: x"))
+    with pytest.raises(ServiceUnavailable) as unreachable:
+        PROVIDER.connect_external(config(uri=URI), None)
+    assert str(unreachable.value).endswith(" within 2 s (reset by 127.0.0.1:27999 for app:***)")
+
+
+def test_the_quick_checks_reason_has_the_secret_masked(no_worker, monkeypatch):
+    from narrative_fixtures.services.mongodb import provider
+
+    monkeypatch.setattr(provider, "refused", lambda uri: "127.0.0.1:27999 refused app:s3cret")
+    with pytest.raises(ServiceUnavailable) as unreachable:
+        PROVIDER.connect_external(config(uri=URI), None)
+    assert str(unreachable.value).endswith(" within 2 s (127.0.0.1:27999 refused app:***)")
