@@ -10,9 +10,14 @@ import os
 import httpx
 import openai
 import pytest
+from pydantic import BaseModel
 
 from narrative_fixtures.services.openai.fake import guard
 from narrative_fixtures.services.openai.mock import build_mock
+
+
+class Answer(BaseModel):
+    text: str
 
 
 def _ask_guard(method: str, path: str, **request) -> httpx.Response:
@@ -115,3 +120,20 @@ def test_a_mocked_response_counts_its_usage_as_one_empty_user_message():
     answer = build_mock("hi").responses_answer()
     assert (answer.usage.input_tokens, answer.usage.output_tokens) == (3 + 3, 1)  # priming + one message, no text
     assert answer.output_text == "hi"
+
+
+def test_the_mock_client_never_retries_holds_the_fake_key_and_answers_with_its_content_and_model():
+    mock = build_mock("hello", model="gpt-4o-mini")
+    assert mock.client.max_retries == 0 and mock.client.api_key == guard.FAKE_API_KEY
+    assert (mock.response.choices[0].message.content, mock.response.model) == ("hello", "gpt-4o-mini")
+
+
+def test_mocked_embeddings_and_parse_calls_pass_on_what_the_call_gave():
+    mock = build_mock('{"text": "hi"}')
+    create = mock.client.embeddings.create
+    answer = asyncio.run(create(model="text-embedding-3-small", input="a", dimensions=8))
+    assert len(answer.data[0].embedding) == 8
+    with pytest.raises(openai.BadRequestError, match="encoding_format"):
+        asyncio.run(create(model="text-embedding-3-small", input="a", encoding_format="utf8"))
+    parsed = asyncio.run(mock.client.responses.parse(model="gpt-4o-mini", input="hi", text_format=Answer))
+    assert parsed.model == "gpt-4o-mini" and parsed.output_parsed == Answer(text="hi")

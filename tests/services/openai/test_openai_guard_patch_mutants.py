@@ -75,6 +75,7 @@ def test_a_module_is_patched_once_and_one_without_both_pools_not_at_all(patched_
     guard._patch(module)
     assert module.ConnectionPool.handle_request is once and len(patched_entries) == len(guard._PATCHED)
     assert sum(entry[0] is module.ConnectionPool for entry in patched_entries) == 1
+    guard._patch(types.ModuleType("httpcore"))  # a copy without pools (a stub): left alone, no error
     lone = _stand_in(with_async=False)
     original = lone.ConnectionPool.handle_request
     guard._patch(lone)
