@@ -1,0 +1,90 @@
+"""Self-tests that kill the mutation run's survivors in the fake's request rules (``fake/validation.py``), called
+in-process: the type and bound rules name the path, what was expected and what came, chat content parts and
+messages refused by path, a json_schema response format's fields checked."""
+
+from __future__ import annotations
+
+import pytest
+
+from narrative_fixtures.services.openai.fake.validation import (
+    Problem,
+    any_object,
+    chat_request_problem,
+    decimal,
+    integer,
+    kind_of,
+    one_of,
+    string,
+)
+
+
+def _wrong(path: str, expected: str, got: str) -> Problem:
+    return Problem(f"Invalid type for '{path}': expected {expected}, but got {got} instead.", path, "invalid_type")
+
+
+def test_null_is_named_null():
+    assert kind_of(None) == "null"
+    assert any_object(None, "metadata") == _wrong("metadata", "an object", "null")
+    assert any_object({}, "metadata") is None
+
+
+@pytest.mark.parametrize("value, got", [(True, "a boolean"), (1.5, "a decimal number"), ("3", "a string")])
+def test_an_integer_rule_refuses_every_other_type_by_path(value, got):
+    assert integer(1, 5)(value, "n") == _wrong("n", "an integer", got)
+
+
+@pytest.mark.parametrize("value, got", [(True, "a boolean"), ("0.5", "a string"), (None, "null")])
+def test_a_decimal_rule_refuses_every_other_type_by_path(value, got):
+    assert decimal(0, 2)(value, "temperature") == _wrong("temperature", "a decimal", got)
+
+
+def test_bounds_are_inclusive_and_named_with_the_kind_and_the_value():
+    assert integer(1, 5)(5, "n") is None and integer(1, 5)(1, "n") is None and decimal(0, 2)(2, "t") is None
+    assert integer(1, 5)(6, "n") == Problem(
+        "Invalid 'n': integer above maximum value. Expected a value <= 5, but got 6 instead.", "n",
+        "integer_above_max_value")
+    assert integer(1, 5)(0, "n") == Problem(
+        "Invalid 'n': integer below minimum value. Expected a value >= 1, but got 0 instead.", "n",
+        "integer_below_min_value")
+    assert decimal(0, 2)(2.5, "temperature") == Problem(
+        "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 2.5 instead.",
+        "temperature", "decimal_above_max_value")
+    assert decimal(0, 2)(-0.5, "temperature").code == "decimal_below_min_value"
+    assert integer()(10**9, "n") is None and decimal()(-1e9, "t") is None
+
+
+def test_a_choice_checks_each_rule_at_the_path_given():
+    seen = []
+
+    def rule(value, path):
+        seen.append(path)
+        return Problem("no")
+
+    assert one_of("one of these", rule, string)("x", "tool_choice") is None and seen == ["tool_choice"]
+
+
+def _chat(**body) -> Problem | None:
+    return chat_request_problem({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], **body})
+
+
+def test_chat_content_parts_and_messages_are_refused_by_path():
+    parts = lambda *given: [{"role": "user", "content": list(given)}]  # noqa: E731
+    assert _chat(messages=parts({"text": "a"})) == Problem(
+        "Missing required parameter: 'messages[0].content[0].type'.", "messages[0].content[0].type",
+        "missing_required_parameter")
+    assert _chat(messages=parts({"type": 1})) == _wrong("messages[0].content[0].type", "a string", "an integer")
+    assert _chat(messages=parts({"type": "text"})).param == "messages[0].content[0].text"
+    assert _chat(messages=parts({"type": "image_url", "image_url": {"url": "x"}})) is None
+    assert _chat(messages=["hi"]) == _wrong("messages[0]", "an object", "a string")
+
+
+def test_a_json_schema_response_format_names_its_schema_with_the_right_types():
+    def asked(**spec) -> Problem | None:
+        return _chat(response_format={"type": "json_schema", "json_schema": spec})
+
+    assert _chat(response_format={}).param == "response_format.type"
+    assert _chat(response_format={"type": 1}) == _wrong("response_format.type", "a string", "an integer")
+    assert asked(name=1) == _wrong("response_format.json_schema.name", "a string", "an integer")
+    assert asked(name="n", schema=[]) == _wrong("response_format.json_schema.schema", "an object", "an array")
+    assert asked(name="n", strict="yes") == _wrong("response_format.json_schema.strict", "a boolean", "a string")
+    assert asked(name="n", schema={"type": "object"}, strict=True) is None
