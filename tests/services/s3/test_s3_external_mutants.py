@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import re
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -174,3 +176,56 @@ def test_a_configuration_without_a_region_means_us_east_1(connect_with):
 
 def test_a_configuration_without_keys_gives_an_endpoint_without_keys(connect_with):
     assert connect_with(access_key_id=None, secret_access_key=None).credentials == ("", "")
+
+
+@pytest.mark.parametrize("url, message", [
+    ("ftp://localhost:4566", "=ftp://localhost:4566 is not an S3 endpoint URL (expected http(s)://host:port)"),
+    ("localhost:4566", "=localhost:4566 is not an S3 endpoint URL (expected http(s)://host:port)"),
+    ("http://h:99999", "=http://h:99999 is not a valid URL (Port out of range 0-65535)"),
+    ("https://s3.amazonaws.com", "=https://s3.amazonaws.com is real AWS S3: set TEST_S3_ALLOW_AWS=1 to opt in, or point"
+                                 " S3_ENDPOINT_URL at LocalStack / the embedded server"),
+])
+def test_an_endpoint_setting_refused_says_so_in_one_line_naming_the_setting_and_the_value(url, message):
+    from narrative_fixtures.services.s3.provider import external_endpoint
+
+    with pytest.raises(ConfigError) as refused:
+        external_endpoint(url, allow_aws=False)
+    assert str(refused.value) == "S3_ENDPOINT_URL" + message
+
+
+def test_an_endpoint_keeps_its_path_without_the_trailing_slash():
+    from narrative_fixtures.services.s3.provider import external_endpoint
+
+    assert external_endpoint(" http://minio.internal:9000/X/ ", allow_aws=False) == "http://minio.internal:9000/X"
+
+
+def test_rejected_credentials_are_said_in_one_line_naming_the_endpoint_and_both_settings(external):
+    body = b"<Error><Code>InvalidAccessKeyId</Code><Message>rejected</Message></Error>"
+    with pytest.raises(ConfigError) as rejected:
+        external(403, body, AWS_SECRET_ACCESS_KEY="s")
+    line = str(rejected.value)
+    assert re.fullmatch(r"S3 at S3_ENDPOINT_URL=http://127\.0\.0\.1:\d+ rejected the credentials "
+                        r"\(InvalidAccessKeyId\): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", line), line
+
+
+def test_a_server_that_closes_the_connection_unanswered_makes_s3_unavailable_naming_it(external):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+
+    def close_each_connection():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connection.close()
+
+    threading.Thread(target=close_each_connection, daemon=True).start()
+    try:
+        with pytest.raises(ServiceUnavailable) as unavailable:
+            external(url=f"http://127.0.0.1:{port}", AWS_SECRET_ACCESS_KEY="s")
+    finally:
+        listener.close()
+    assert str(unavailable.value).startswith(f"cannot reach S3 at S3_ENDPOINT_URL=http://127.0.0.1:{port} (")
