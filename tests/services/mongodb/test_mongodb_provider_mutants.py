@@ -107,6 +107,7 @@ def test_another_embedded_server_writes_a_log_named_for_it(tmp_path):
 def test_an_external_server_is_described_by_its_uri_and_buildinfo(ferretdb, no_worker):
     uri = f"mongodb://localhost:{ferretdb.port}/provider_test"
     endpoint = PROVIDER.connect_external(config(uri=uri), None)
+    assert endpoint.service == "mongodb"
     assert (endpoint.mode, endpoint.url, endpoint.host, endpoint.port, endpoint.hosts) == (
         "external", uri, "localhost", ferretdb.port, ("localhost",))
     assert (endpoint.database, endpoint.database_source, endpoint.loopback) == (
