@@ -243,3 +243,33 @@ def test_a_marked_test_on_the_stand_in_is_skipped_with_the_reason(request, mongo
     assert str(stopped.value).startswith(
         f"needs the MongoDB server (atomic job claims): the run's is the stand-in FerretDB {mongodb_service.version};"
         " set TEST_MONGODB_URI to a MongoDB 7")
+
+
+def command_event(address, request_id: int, command: dict | None = None, failure: dict | None = None):
+    """A PyMongo command event as a listener receives it (started, or failed with ``failure``)."""
+    return types.SimpleNamespace(connection_id=address, command_name="aggregate", command=command or {},
+                                 request_id=request_id, failure=failure)
+
+
+def test_the_listener_itself_names_a_difference_once_and_an_unexplained_error_from_ferretdb(request,
+                                                                                             mongodb_service):
+    fidelity.watch(request.config, mongodb_service)  # see app_db
+    listener = fidelity._make_listener(pymongo.monitoring)  # fed by hand: the run's own listener never sees these
+    address = (mongodb_service.host, mongodb_service.port)
+    GUARD.take()
+    listener.started(command_event(address, 1, {"pipeline": [{"$lookup": {"from": "x"}}]}))
+    listener.failed(command_event(address, 1, failure={"code": 238, "errmsg": "$lookup is not implemented"}))
+    assert GUARD.take() == expected(request, mongodb_service, "$lookup")  # the row; the error adds no line
+    listener.started(command_event(address, 2, {"pipeline": [{"$facet": {}}]}))
+    listener.failed(command_event(address, 2, failure={"code": 238, "errmsg": " $facet is not implemented "}))
+    listener.failed(command_event(address, 3, failure={"code": 2, "errmsg": "bad value"}))  # not a missing feature
+    listener.started(command_event(("db.example", 1), 4, {"pipeline": [{"$lookup": {}}]}))  # not a watched server
+    listener.failed(command_event(("db.example", 1), 4, failure={"code": 238, "errmsg": "no"}))
+    found = GUARD.take()
+    if not expected(request, mongodb_service, "$lookup"):  # MongoDB itself, or the guard off: nothing is watched
+        assert found == []
+        return
+    stand_in = f"{mongodb_service.backend} {mongodb_service.version}"
+    assert found == [(fidelity.mode_of(request.config), (
+        f"MongoDB fidelity: aggregate on the stand-in {stand_in}: error ($facet is not implemented; MongoDB 7"
+        " implements it); to run on MongoDB 7 set TEST_MONGODB_URI"))]
