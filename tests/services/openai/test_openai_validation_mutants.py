@@ -4,6 +4,8 @@ messages refused by path, a json_schema response format's fields checked."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from narrative_fixtures.services.openai.fake.validation import (
@@ -88,3 +90,20 @@ def test_a_json_schema_response_format_names_its_schema_with_the_right_types():
     assert asked(name="n", schema=[]) == _wrong("response_format.json_schema.schema", "an object", "an array")
     assert asked(name="n", strict="yes") == _wrong("response_format.json_schema.strict", "a boolean", "a string")
     assert asked(name="n", schema={"type": "object"}, strict=True) is None
+
+
+def test_a_message_s_role_is_required_and_an_unknown_one_shown_up_to_80_characters():
+    assert _chat(messages=[{"content": "hi"}]) == Problem(
+        "Missing required parameter: 'messages[0].role'.", "messages[0].role", "missing_required_parameter")
+    long_role = "r" * 100
+    assert _chat(messages=[{"role": long_role, "content": "hi"}]).message.startswith(f"Invalid value: '{'r' * 80}'. ")
+    listed = list(range(40))
+    refused = _chat(messages=[{"role": listed, "content": "hi"}])
+    assert refused.message.startswith(f"Invalid value: {json.dumps(listed)[:80]}. Supported values are: ")
+    assert _chat(messages=[{"role": 7, "content": "hi"}]).message.startswith("Invalid value: 7. ")
+
+
+def test_an_assistant_message_calling_a_function_the_legacy_way_may_have_no_content():
+    called = {"role": "assistant", "content": None, "function_call": {"name": "f", "arguments": "{}"}}
+    assert _chat(messages=[{"role": "user", "content": "hi"}, called]) is None
+    assert _chat(messages=[{"role": "assistant", "content": None}]).param == "messages[0].content"
