@@ -137,3 +137,17 @@ def test_mocked_embeddings_and_parse_calls_pass_on_what_the_call_gave():
         asyncio.run(create(model="text-embedding-3-small", input="a", encoding_format="utf8"))
     parsed = asyncio.run(mock.client.responses.parse(model="gpt-4o-mini", input="hi", text_format=Answer))
     assert parsed.model == "gpt-4o-mini" and parsed.output_parsed == Answer(text="hi")
+
+
+def test_the_guard_server_starts_on_loopback_named_and_answers_every_method(monkeypatch):
+    monkeypatch.setattr(guard, "_server", guard._server)  # the run's own server comes back after the test
+    guard._start_guard_server()
+    started = guard._server
+    try:
+        assert started is not None and started.alive() and started.url.startswith("http://127.0.0.1:")
+        assert (started.name, started.setting, started.timeout) == ("openai-guard", "TEST_OPENAI_MODE", 5)
+        assert started.thread.name == "narrative-openai-guard" and started.server.daemon_threads is True
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            assert _blocked_target(_ask_guard(method, "/files")) == f"{method} https://api.openai.com/v1/files, via OPENAI_BASE_URL"
+    finally:
+        started.stop()
