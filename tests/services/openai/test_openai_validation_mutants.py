@@ -107,3 +107,19 @@ def test_an_assistant_message_calling_a_function_the_legacy_way_may_have_no_cont
     called = {"role": "assistant", "content": None, "function_call": {"name": "f", "arguments": "{}"}}
     assert _chat(messages=[{"role": "user", "content": "hi"}, called]) is None
     assert _chat(messages=[{"role": "assistant", "content": None}]).param == "messages[0].content"
+
+
+CHAT_REFUSED = {
+    "no model": ({"messages": []}, Problem("you must provide a model parameter", "model")),
+    "no messages": ({"model": "gpt-4o"}, Problem(
+        "Missing required parameter: 'messages'.", "messages", "missing_required_parameter")),
+    "no message": ({"model": "gpt-4o", "messages": []}, Problem(
+        "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+        "messages", "empty_array")),
+    "messages as text": ({"model": "gpt-4o", "messages": "hi"}, _wrong("messages", "an array of objects", "a string")),
+}
+
+
+@pytest.mark.parametrize("body, expected", CHAT_REFUSED.values(), ids=CHAT_REFUSED.keys())
+def test_a_chat_request_without_model_or_messages_is_refused_as_openai_does(body, expected):
+    assert chat_request_problem(body) == expected
