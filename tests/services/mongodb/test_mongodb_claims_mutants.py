@@ -162,3 +162,18 @@ def test_the_release_at_the_end_of_the_run_gives_a_gone_server_half_a_second(req
     released = clients_made[-1]
     assert released.options.server_selection_timeout == 0.5
     assert (released.options.pool_options.connect_timeout, released.options.pool_options.socket_timeout) == (0.5, 2)
+
+
+def test_a_driver_error_quoting_the_password_is_masked_in_the_refusal(request, monkeypatch):
+    from pymongo.errors import PyMongoError
+
+    from narrative_fixtures.services.mongodb import claims
+
+    def fails(*args, **kwargs):
+        raise PyMongoError("authentication for app:s3cret went wrong")
+
+    monkeypatch.setattr(claims, "claim_database", fails)  # no server is reached: the URL's port is never dialled
+    secret_url = "mongodb://app:s3cret@127.0.0.1:27999/"
+    reason = claim_for_run(FakeRequest(request.config), endpoint_on(secret_url), "masked_test", SOURCE,
+                           allow_unsafe=False)
+    assert reason.endswith("(authentication for app:*** went wrong)")
