@@ -12,7 +12,8 @@ import redis
 from narrative_fixtures.services.redis import factories
 from narrative_fixtures.services.redis.factories import redis_client_factory, redis_job_factory, redis_server_factory
 from narrative_fixtures.services.redis.janitor import claim_name
-from narrative_fixtures.services.redis.provider import SETTING
+from narrative_fixtures.services.redis import provider
+from narrative_fixtures.services.redis.provider import SETTING, client_options
 from tests.conftest import closed_port
 
 
@@ -84,6 +85,23 @@ def test_an_unreachable_url_is_named_with_the_factory_call(request, monkeypatch,
     assert who is request and what == "redis unavailable" and "redis_server_factory('cache', url=...)" in str(problem)
 
 
+def test_a_named_server_without_redis_server_installed_says_to_give_the_factory_a_url(request, monkeypatch):
+    monkeypatch.setattr(provider.shutil, "which", lambda name: None)
+    with pytest.raises((pytest.skip.Exception, pytest.fail.Exception)) as outcome:
+        next(inner(redis_server_factory("mutants"))(request))
+    assert "give redis_server_factory('mutants') a url= to use an external Redis" in str(outcome.value)
+
+
+def test_a_server_at_a_url_gives_each_xdist_worker_a_database_of_its_own(request, monkeypatch, own_server):
+    from narrative_fixtures.services.common import registry_of
+
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    monkeypatch.setattr(registry_of(request.config).context, "worker_id", "gw1")
+    running = inner(redis_server_factory(url=own_server[0].url))(request)
+    assert next(running).db == 1
+    running.close()
+
+
 class RedisOff:
     mode = "off"
 
@@ -123,6 +141,7 @@ async def test_a_client_of_a_server_of_the_run_s_own_is_unnamed_bounded_and_flus
     options = client.connection_pool.connection_kwargs
     assert (options["socket_connect_timeout"], options["socket_timeout"], options["client_name"]) == (1, 2, None)
     assert options["decode_responses"] is True and options["db"] == 0
+    assert {key: options[key] for key in client_options()} == client_options(), "no CLIENT SETINFO round trips"
     assert await client.dbsize() == 0, "flushed before"
     await client.set("written", "by the test")
     await close_client(running)
@@ -160,6 +179,30 @@ async def test_a_database_another_run_claims_is_refused_naming_the_factory_call(
         other.close()
     assert "redis db 0 at redis_server_factory('', url=...)=" in str(refused.value)
     assert refused.value.pytrace is False
+
+
+@pytest.mark.asyncio
+async def test_keys_an_external_database_held_before_the_client_are_never_flushed(request, at_url):
+    endpoint, _ = at_url
+    redis.Redis.from_url(endpoint.url).set("sentinel", "not the run's")
+    with pytest.raises(pytest.fail.Exception):
+        await open_client(request, redis_client_factory("ext"), ext=endpoint)
+    assert redis.Redis.from_url(endpoint.url).get("sentinel") == b"not the run's"
+
+
+@pytest.mark.asyncio
+async def test_a_database_another_run_claims_during_the_test_is_not_flushed_after_it(request, at_url):
+    endpoint, _ = at_url
+    running, client = await open_client(request, redis_client_factory("ext"), ext=endpoint)
+    await client.set("written", "by the test")
+    other = redis.Redis.from_url(endpoint.url, client_name=claim_name("another-run", 1))
+    other.ping()
+    try:
+        with pytest.raises(pytest.fail.Exception, match="not flushed"):
+            await running.__anext__()
+    finally:
+        other.close()
+    assert redis.Redis.from_url(endpoint.url).get("written") == b"by the test"
 
 
 @pytest.mark.asyncio
