@@ -123,3 +123,9 @@ CHAT_REFUSED = {
 @pytest.mark.parametrize("body, expected", CHAT_REFUSED.values(), ids=CHAT_REFUSED.keys())
 def test_a_chat_request_without_model_or_messages_is_refused_as_openai_does(body, expected):
     assert chat_request_problem(body) == expected
+
+
+def test_tool_calls_that_are_not_a_list_and_a_response_format_that_is_not_an_object_are_refused_by_type():
+    called = {"role": "assistant", "content": None, "tool_calls": "count_rows"}
+    assert _chat(messages=[called]) == _wrong("messages[0].tool_calls", "an array", "a string")
+    assert _chat(response_format="json") == _wrong("response_format", "an object", "a string")
