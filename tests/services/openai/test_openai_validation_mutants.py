@@ -13,8 +13,10 @@ from narrative_fixtures.services.openai.fake.validation import (
     any_object,
     chat_request_problem,
     decimal,
+    fields,
     integer,
     kind_of,
+    nested_too_deeply,
     one_of,
     string,
 )
@@ -129,3 +131,21 @@ def test_tool_calls_that_are_not_a_list_and_a_response_format_that_is_not_an_obj
     called = {"role": "assistant", "content": None, "tool_calls": "count_rows"}
     assert _chat(messages=[called]) == _wrong("messages[0].tool_calls", "an array", "a string")
     assert _chat(response_format="json") == _wrong("response_format", "an object", "a string")
+
+
+def test_nesting_is_counted_from_one_at_the_top_through_lists_and_objects():
+    def nested(levels: int):
+        value: object = 1
+        for level in range(levels):
+            value = [value] if level % 2 else {"a": value}
+        return value
+
+    assert not nested_too_deeply(nested(3), 3) and nested_too_deeply(nested(4), 3)
+    assert not nested_too_deeply(nested(4), 4) and nested_too_deeply(nested(5), 4)
+    assert not nested_too_deeply(5, 0) and nested_too_deeply([], 0)
+
+
+def test_a_missing_top_level_field_is_named_alone_and_an_empty_model_counts_as_none():
+    assert fields({}, ("model",))({}, "") == Problem(
+        "Missing required parameter: 'model'.", "model", "missing_required_parameter")
+    assert _chat(model="") == Problem("you must provide a model parameter", "model")
