@@ -17,3 +17,13 @@ class lazy_module:  # noqa: N801 - stands for a module
         if attribute.startswith("_"):  # pytest's collection probes every module attribute (fixture markers...)
             raise AttributeError(attribute)
         return getattr(importlib.import_module(self._name), attribute)
+
+
+def pytest_collection_finish(session) -> None:
+    """When a selected test runs pytest again in-process (``pytester``), the client libraries are imported now,
+    outside any test. pytester drops every module first imported during a test (or a nested run) when it ends: a
+    library imported inside would be imported again by the next nested run, while objects made from the first
+    copy live on (a cached boto3 session raising the first copy's ClientError, which the second copy's ``except
+    ClientError`` does not catch)."""
+    if any("pytester" in getattr(item, "fixturenames", ()) for item in session.items):
+        keep_sdk_imports()
