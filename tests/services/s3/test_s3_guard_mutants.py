@@ -94,8 +94,12 @@ def test_the_end_of_the_run_uninstalls_what_its_start_installed(monkeypatch):
 
 @pytest.fixture
 def own_guard(monkeypatch):
-    """A guard of this test's own (its first install is the first user), the user's AWS environment before it."""
+    """A guard of this test's own (its first install is the first user), the user's AWS environment before it.
+
+    Its patches are its own too: its last uninstall undoes only them, never the run's patch of botocore (which
+    left the rest of the session unguarded, seen as a CI failure in random order)."""
     monkeypatch.setattr(guard, "_FINDER", PatchOnImport(("a.module.never.imported",), guard._patch))
+    monkeypatch.setattr(guard, "_PATCHED", [])
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "the-users-session-token")
