@@ -1,7 +1,7 @@
 """The embedded S3 provider called directly: what its endpoint says, how its server is started, the readiness probe.
 
 The paths the mutation run found unchecked (``start_embedded``'s endpoint fields, the region, PYTHONPATH, the
-package root, ``_list_buckets_answered``).
+package root, ``_list_buckets_answered``, ``_identify``'s bounded wait).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from narrative_fixtures.services.common import registry_of
 from narrative_fixtures.services.s3.clients import EMBEDDED_CREDENTIALS
 from narrative_fixtures.services.s3.factories import s3_server_factory
 from narrative_fixtures.services.s3.janitor import bucket_name
-from narrative_fixtures.services.s3.provider import ADDS, PROVIDER, _list_buckets_answered, _package_root
+from narrative_fixtures.services.s3.provider import ADDS, PROVIDER, _identify, _list_buckets_answered, _package_root
 
 s3_server_eu = s3_server_factory("eu", region="eu-west-1", scope="module")
 
@@ -173,6 +173,11 @@ def silent_listener():
 
 def test_the_readiness_probe_gives_up_on_a_server_that_never_answers(silent_listener):
     assert _list_buckets_answered(silent_listener) is False  # a bounded wait, not a hang of the start-up loop
+
+
+def test_an_external_endpoint_that_never_answers_its_health_check_is_named_s3_compatible(silent_listener):
+    # a bounded wait (the probe's own timeout): without one, connecting to such an endpoint would hang the run
+    assert _identify(f"http://127.0.0.1:{silent_listener}") == ("S3-compatible endpoint", "")
 
 
 def test_a_server_of_the_run_alone_gives_it_the_bucket_name_as_configured(request):
