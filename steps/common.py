@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 
+from steps import step_lookup
 from steps.nested import environment, keep_sdk_imports, run_nested  # noqa: F401 - the service steps import them here
 
 
@@ -17,6 +18,11 @@ class lazy_module:  # noqa: N801 - stands for a module
         if attribute.startswith("_"):  # pytest's collection probes every module attribute (fixture markers...)
             raise AttributeError(attribute)
         return getattr(importlib.import_module(self._name), attribute)
+
+
+def pytest_configure(config) -> None:
+    """pytest-bdd's step lookup asks pytest about the step definitions only (see ``steps.step_lookup``)."""
+    step_lookup.install()
 
 
 def pytest_collection_finish(session) -> None:
