@@ -307,6 +307,7 @@ def test_health_names_a_frozen_or_dead_server_within_its_bound(monkeypatch):
         assert PROVIDER.health(endpoint) is None
         os.kill(endpoint.pid, signal.SIGSTOP)
         try:
+            wait_until_stopped(endpoint.pid)  # a loaded machine stops it late: until then it still answers
             with socket_waits(monkeypatch) as frozen_waits:
                 frozen = PROVIDER.health(endpoint)
         finally:
@@ -318,6 +319,39 @@ def test_health_names_a_frozen_or_dead_server_within_its_bound(monkeypatch):
         dead = PROVIDER.health(endpoint)
     assert dead is not None and dead.startswith("cannot connect"), dead
     assert len(dead_waits.connects) == 1 and dead_waits.bounded_by(HEALTH_TIMEOUT), dead_waits  # refused: no retry
+
+
+def thread_states(pid: int) -> list[str]:
+    """The scheduler state (``R``, ``S``, ``T``...) of every thread of ``pid``, from /proc."""
+    states = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as stat:
+                states.append(stat.read().rsplit(")", 1)[1].split()[0])
+        except FileNotFoundError:  # a thread that ended meanwhile
+            pass
+    return states
+
+
+def wait_until_stopped(pid: int, attempts: int = 1000) -> None:
+    """Return once every thread of ``pid`` is stopped (state ``T``); fail if the kernel never stops it."""
+    for _ in range(attempts):
+        if all(state in ("T", "t") for state in thread_states(pid)):
+            return
+        time.sleep(0.01)
+    pytest.fail(f"process {pid} never stopped after SIGSTOP: {thread_states(pid)}", pytrace=False)
+
+
+def test_wait_until_stopped_waits_for_every_thread_of_a_stopped_process():
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert "T" not in thread_states(sleeper.pid)
+        os.kill(sleeper.pid, signal.SIGSTOP)
+        wait_until_stopped(sleeper.pid)
+        assert set(thread_states(sleeper.pid)) <= {"T", "t"}
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 def test_health_never_raises_on_a_uri_it_cannot_ping_raw():
