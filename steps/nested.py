@@ -19,6 +19,7 @@ from narrative_fixtures.core.text import listed  # noqa: F401 - the steps import
 from narrative_fixtures.services.common import registry_of
 from narrative_fixtures.signoff.allure_labels import attach
 from narrative_fixtures.signoff.plugin import RunRecorder
+from steps import installed_distributions
 
 # The client libraries the plugin's fixtures import lazily. pytester's in-process runs drop every module first
 # imported during the nested run, so each nested run would import them again (~0.3-1 s each): import them once.
@@ -55,7 +56,7 @@ def run_nested(pytester: pytest.Pytester, test_source: str, *args: str, **env: s
         "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
         "filterwarnings = error::RuntimeWarning\n"
     )
-    with environment(**env):
+    with environment(**env), installed_distributions.remembered():
         return pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:cacheprovider", *args)
 
 
@@ -121,7 +122,7 @@ def run_service_features(pytester: pytest.Pytester, rootdir: Path, env: dict[str
     assert files, f"no service features under {rootdir / 'features'}"
     recorder, probes = RunRecorder(), ProbeCounter()
     keep_sdk_imports()
-    with environment(**env):
+    with environment(**env), installed_distributions.remembered():
         began = time.perf_counter()
         result = pytester.runpytest_inprocess(
             *map(str, files),
