@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import os
 import sys
-import urllib.error
 import urllib.request
 from pathlib import Path
-from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,12 +16,12 @@ import narrative_fixtures
 from narrative_fixtures.config import resolve
 from narrative_fixtures.core.masking import mask_url
 from narrative_fixtures.core.registry import ProvisionContext
-from narrative_fixtures.errors import ConfigError, ServiceUnavailable
+from narrative_fixtures.errors import ConfigError
 from narrative_fixtures.services.openai import provider
 from narrative_fixtures.services.openai.endpoint import OpenAIEndpoint
 from narrative_fixtures.services.openai.fake.responses import FAKE_NAME, FAKE_VERSION
 from narrative_fixtures.services.openai.provider import (
-    FAKE_API_KEY, PROBE_TIMEOUT_S, OpenAIProvider, answers_http, external_url, worker_scope,
+    FAKE_API_KEY, PROBE_TIMEOUT_S, OpenAIProvider, answers_http, external_url,
 )  # fmt: skip
 from tests.conftest import closed_port
 

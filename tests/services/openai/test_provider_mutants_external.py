@@ -123,7 +123,9 @@ def test_any_other_answer_to_the_models_list_is_an_unavailable_fake(tmp_path, wi
     wire.routes["/v1/models"] = Answer(status, {"error": {"message": "no"}})
     with pytest.raises(ServiceUnavailable) as failing:
         connect(tmp_path, f"{wire.root}/v1")
-    assert str(failing.value) == f"the OpenAI fake at TEST_OPENAI_BASE_URL={wire.root}/v1 answered GET /models with {status}"
+    assert str(failing.value) == (
+        f"the OpenAI fake at TEST_OPENAI_BASE_URL={wire.root}/v1 answered GET /models with {status}"
+    )
 
 
 # --- worker_scope ----------------------------------------------------------------------------------------------------
