@@ -90,7 +90,7 @@ def answers(raw: bytes) -> list[tuple[int, dict[str, str], bytes]]:
         for line in iter(stream.readline, b"\r\n"):
             name, _, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
-        if headers.get("transfer-encoding") == "chunked":
+        if headers.get("transfer-encoding", "").lower() == "chunked":  # a coding is case-insensitive
             body = b""
             while (size := int(stream.readline(), 16)) != 0:
                 body += stream.read(size)
