@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import http.server
+import os
 import socket
 import threading
 from importlib.metadata import version
@@ -58,11 +59,13 @@ def test_the_server_finds_the_plugin_first_on_its_python_path_keeping_the_users(
 
 
 def test_the_servers_python_path_keeps_the_one_the_run_was_given(request, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", "/opt/the-users-own-path")
+    # added to the run's own (a mutation run's path carries its hook, which the server needs too)
+    given = os.pathsep.join(["/opt/the-users-own-path", *filter(None, [os.environ.get("PYTHONPATH")])])
+    monkeypatch.setenv("PYTHONPATH", given)
     endpoint, process = _start(request, "pythonpath")
     try:
         environment = dict(item.partition("=")[::2] for item in _proc(endpoint.pid, "environ") if "=" in item)
-        assert environment["PYTHONPATH"].split(":") == [_package_root(), "/opt/the-users-own-path"]
+        assert environment["PYTHONPATH"].split(os.pathsep) == [_package_root(), *given.split(os.pathsep)]
     finally:
         process.stop()
 
