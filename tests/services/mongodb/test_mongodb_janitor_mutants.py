@@ -16,7 +16,8 @@ from narrative_fixtures.errors import UnsafeTarget
 from narrative_fixtures.services.mongodb.endpoint import MongoDBEndpoint
 from narrative_fixtures.services.mongodb import janitor
 from narrative_fixtures.services.mongodb.janitor import (
-    CLAIM_COLLECTION, CLAIM_ID, _is_ours_to_empty, claim_database, empty_database, make_empty, release_claim,
+    CLAIM_COLLECTION, CLAIM_ID, _is_ours_to_empty, claim_database, empty_database, empty_database_now, make_empty,
+    make_empty_now, release_claim,
 )
 
 RUN = "run-of-this-test"
@@ -177,6 +178,18 @@ async def test_emptying_keeps_the_collections_and_the_claim(target, mongodb_serv
         names = await emptying(async_client[endpoint.database])
     finally:
         await async_client.close()
+    assert sorted(names) == sorted([CLAIM_COLLECTION, "empty_one", "jobs", "orders"])
+    database = client[endpoint.database]
+    assert {name: database[name].count_documents({}) for name in ("orders", "jobs", "empty_one")} == {
+        "orders": 0, "jobs": 0, "empty_one": 0}
+    assert claim_of(client, endpoint.database)["run"] == RUN
+
+
+@pytest.mark.parametrize("emptying", [empty_database_now, make_empty_now], ids=["empty_database_now", "make_empty_now"])
+def test_emptying_over_a_sync_client_keeps_the_collections_and_the_claim(target, emptying):
+    client, endpoint = target
+    _fill(client, endpoint)
+    names = emptying(client[endpoint.database])
     assert sorted(names) == sorted([CLAIM_COLLECTION, "empty_one", "jobs", "orders"])
     database = client[endpoint.database]
     assert {name: database[name].count_documents({}) for name in ("orders", "jobs", "empty_one")} == {

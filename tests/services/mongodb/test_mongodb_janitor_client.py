@@ -1,0 +1,73 @@
+"""``setup_database`` with pytest-asyncio's per-test event loops: the janitor's emptying and checks go through one
+synchronous PyMongo client for the run (no connection handshake per test, independent of event loops), closed at
+the run's end; a collection a test dropped gets the models' indexes back in the next test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES
+
+PER_TEST_LOOPS_INI = (
+    "[pytest]\nasyncio_mode = strict\nservices_log_dir = reports/services\n"
+    "asyncio_default_fixture_loop_scope = function\nasyncio_default_test_loop_scope = function\n"
+)
+
+CONFTEST = """
+import pytest
+from narrative_fixtures.services.mongodb.factories import _JANITORS
+
+janitors = []
+
+
+def pytest_configure(config):
+    # registered before the plugin's own cleanups, so it runs after them (LIFO): the janitor is closed by then
+    config.add_cleanup(lambda: print(f"\\nJANITOR-CLOSED {[client._closed for client in janitors]}"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    janitors.extend(item.config.stash.get(_JANITORS, {}).values())
+    print(f"\\nJANITORS {len(set(map(id, janitors)))} of {len(janitors)}")
+"""
+
+TESTS = """
+import pytest
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("n", range(3))
+async def test_each_starts_empty(setup_database, n):
+    assert await setup_database["notes"].count_documents({}) == 0
+    await setup_database["notes"].insert_one({"n": n})
+
+
+@pytest.mark.asyncio
+async def test_drops_a_model_collection(setup_database):
+    await setup_database.drop_collection("user_data")
+
+
+@pytest.mark.asyncio
+async def test_the_models_indexes_are_made_again(setup_database):
+    assert "user_uploads" in await setup_database["user_data"].index_information()
+"""
+
+
+@pytest.fixture
+def per_test_loops(project):
+    for variable in MONGODB_VARIABLES:
+        project._monkeypatch.delenv(variable, raising=False)
+    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
+    project.makeini(PER_TEST_LOOPS_INI)
+    project.makeconftest(CONFTEST)
+    project.makepyfile(test_janitor=TESTS)
+    return project
+
+
+def test_one_janitor_client_for_the_run_closed_at_its_end_and_dropped_indexes_made_again(per_test_loops):
+    result = per_test_loops.runpytest_subprocess("-s", "-p", "no:randomly", "--require-services")
+    result.assert_outcomes(passed=5)
+    output = result.stdout.str()
+    assert "JANITORS 1 of 5" in output, output  # the same client after every one of the five tests
+    assert "JANITOR-CLOSED [True, True, True, True, True]" in output, output
