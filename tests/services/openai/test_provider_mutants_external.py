@@ -108,6 +108,27 @@ def test_a_failure_without_a_reason_is_named_by_itself(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.parametrize(
+    ("answer", "unreadable"),
+    [(Answer(200, MODELS, how="cut"), "IncompleteRead(30 bytes read, 100 more expected)"),
+     (Answer(how="garbage"), "BadStatusLine('HELLO\\r\\n')")],
+    ids=["cut short", "not http"],
+)
+def test_a_models_answer_that_cannot_be_read_is_an_unavailable_fake_in_one_line(tmp_path, wire, answer, unreadable):
+    wire.routes["/v1/models"] = answer
+    with pytest.raises(ServiceUnavailable) as unreadable_answer:
+        connect(tmp_path, f"{wire.root}/v1")
+    assert str(unreadable_answer.value) == (
+        f"cannot reach the OpenAI fake at TEST_OPENAI_BASE_URL={wire.root}/v1 (an unreadable answer: {unreadable})"
+    )
+
+
+def test_a_control_api_whose_answer_cannot_be_read_is_no_control_api(tmp_path, wire):
+    url = fake_at(wire, health=Answer(200, {"fake": "f"}, how="cut"))
+    endpoint = connect(tmp_path, url)
+    assert (endpoint.backend, endpoint.scriptable) == ("OpenAI-compatible API", False)
+
+
 @pytest.mark.parametrize("status", [401, 403])
 def test_a_rejected_key_is_a_misconfiguration_naming_both_settings(tmp_path, wire, status):
     wire.routes["/v1/models"] = Answer(status, {"error": {"message": "no"}})
@@ -149,8 +170,10 @@ def test_a_worker_s_scope_is_the_run_and_the_worker_when_the_fake_serves_it(tmp_
 
 @pytest.mark.parametrize(
     "scoped",
-    [None, Answer(500, {"fake": "f"}), Answer(200, {"status": "ok"}), Answer(404, b"not json"), Answer(how="close")],
-    ids=["only the default scope", "an error naming a fake", "no fake named", "not json", "connection closed"],
+    [None, Answer(500, {"fake": "f"}), Answer(200, {"status": "ok"}), Answer(404, b"not json"), Answer(how="close"),
+     Answer(200, {"fake": "f"}, how="cut")],
+    ids=["only the default scope", "an error naming a fake", "no fake named", "not json", "connection closed",
+         "cut short"],
 )
 def test_a_fake_without_scopes_is_shared_with_a_one_line_warning(tmp_path, wire, warned, scoped):
     url = fake_at(wire, health=Answer(200, {"fake": "f"}), scoped=scoped)

@@ -16,7 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Answer:
     status: int = 200
     body: object = None  # JSON-encoded unless bytes
-    how: str = "answer"  # answer | slow (0.3 s late) | stall (headers, then a body that never comes) | close | garbage
+    how: str = "answer"  # answer | slow (0.3 s late) | stall (headers, then a body that never comes) | cut (the body
+    # cut short: the connection closed before its announced length) | close | garbage
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -40,7 +41,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = answer.body if isinstance(answer.body, bytes) else json.dumps(answer.body).encode()
         self.send_response(answer.status)
         self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body) + (100 if answer.how == "stall" else 0)))
+        self.send_header("content-length", str(len(body) + (100 if answer.how in ("stall", "cut") else 0)))
         self.end_headers()
         if answer.how == "stall":
             self.wfile.flush()
@@ -48,6 +49,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(body)
+        if answer.how == "cut":
+            self.close_connection = True
 
     def log_message(self, *args):
         pass
