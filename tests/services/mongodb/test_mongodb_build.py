@@ -6,7 +6,9 @@ the plugin does around it: reuse, rebuild of a binary that does not run, progres
 
 from __future__ import annotations
 
+import re
 import stat
+import subprocess
 import sys
 
 import pytest
@@ -68,11 +70,33 @@ def test_builds_into_the_cache_with_progress_and_reuses_the_binary(tmp_path, fak
     assert said == [f"FerretDB 1.24.2 is built: {binary}"]
 
 
+class LongCompile(subprocess.Popen):
+    """``subprocess.Popen`` whose ``go build`` seems to outlast the build loop's waits: its first two bounded waits
+    time out at once (no real wait); the waits' bounds are recorded, and a loop that keeps waiting on a finished
+    build fails after 20 waits instead of hanging."""
+
+    bounds: list = []
+
+    def wait(self, timeout=None):
+        if "build" not in self.args:
+            return super().wait(timeout)
+        LongCompile.bounds.append(timeout)
+        if len(LongCompile.bounds) > 20:
+            raise AssertionError(f"waited {len(LongCompile.bounds)} times on a finished build")
+        if len(LongCompile.bounds) <= 2:
+            raise subprocess.TimeoutExpired(self.args, timeout)
+        return super().wait(timeout)
+
+
 def test_reports_progress_while_a_long_compile_runs(tmp_path, fake_go, monkeypatch):
-    monkeypatch.setenv("FAKE_GO_SLEEP", "10.5")  # the build loop reports every 10 s
+    monkeypatch.setattr(subprocess, "Popen", LongCompile)
+    monkeypatch.setattr(LongCompile, "bounds", [])
     said = []
     mongodb.build_ferretdb(tmp_path / "cache", progress=said.append)
-    assert any(line.startswith("  compiling FerretDB: ~") for line in said)
+    compiling = [line for line in said if line.startswith("  compiling FerretDB: ~")]
+    assert len(compiling) == 2 and re.fullmatch(r"  compiling FerretDB: ~\d+ packages, \d+ s", compiling[0]), said
+    assert LongCompile.bounds == [10, 10, 10], "the build loop reports every 10 s while go build runs"
+    assert said[-1].startswith("FerretDB 1.24.2 built in")
 
 
 def test_a_binary_that_does_not_run_is_rebuilt(tmp_path, fake_go):
