@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 
+import pytest
+
 from steps import step_lookup
 from steps.nested import environment, keep_sdk_imports, run_nested  # noqa: F401 - the service steps import them here
 
@@ -25,11 +27,13 @@ def pytest_configure(config) -> None:
     step_lookup.install()
 
 
-def pytest_collection_finish(session) -> None:
-    """When a selected test runs pytest again in-process (``pytester``), the client libraries are imported now,
-    outside any test. pytester drops every module first imported during a test (or a nested run) when it ends: a
-    library imported inside would be imported again by the next nested run, while objects made from the first
-    copy live on (a cached boto3 session raising the first copy's ClientError, which the second copy's ``except
-    ClientError`` does not catch)."""
-    if any("pytester" in getattr(item, "fixturenames", ()) for item in session.items):
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(fixturedef, request) -> None:
+    """Before a test's ``pytester`` is made, the client libraries are imported, outside its reach: pytester drops
+    every module first imported while it lives (during its test and each nested run) when it ends, so a library
+    imported inside would be imported again by every later test and nested run (the OpenAI SDK's 0.5 s each), while
+    objects made from the first copy live on (a cached boto3 session raising the first copy's ClientError, which
+    the second copy's ``except ClientError`` does not catch). A test that asks for pytester from a step
+    (``request.getfixturevalue``) is covered as well as one that names it."""
+    if fixturedef.argname == "pytester":
         keep_sdk_imports()

@@ -6,7 +6,9 @@ A step that proves how a test run behaves (skips, strict failures, option handli
 
 from __future__ import annotations
 
+import functools
 import importlib
+import importlib.metadata
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,9 +41,17 @@ def environment(**values: str | None):
         yield
 
 
+@functools.cache
+def autoloaded_plugin_modules() -> tuple[str, ...]:
+    """The modules of the installed pytest plugins (``pytest11`` entry points): a nested session with a plain ini
+    loads them all, also those this project's ini turns off (pytest-redis, pytest-mongo: ~0.1 s each time)."""
+    return tuple(dict.fromkeys(ep.module for ep in importlib.metadata.entry_points(group="pytest11")))
+
+
 def keep_sdk_imports() -> None:
-    """Import the fixtures' client libraries in this (outer) process, so nested in-process runs reuse them."""
-    for name in (*SDK_MODULES, *STEP_MODULES):
+    """Import the fixtures' client libraries (and the installed pytest plugins) in this (outer) process, so nested
+    in-process runs reuse them (what is imported already costs nothing)."""
+    for name in (*SDK_MODULES, *STEP_MODULES, *autoloaded_plugin_modules()):
         try:
             importlib.import_module(name)
         except ImportError:  # pragma: no cover - an SDK this installation lacks: its fixtures skip on their own
