@@ -1,6 +1,7 @@
 """``setup_database`` with pytest-asyncio's per-test event loops: the janitor's emptying and checks go through one
 synchronous PyMongo client for the run (no connection handshake per test, independent of event loops), closed at
-the run's end; a collection a test dropped gets the models' indexes back in the next test."""
+the run's end; a collection a test dropped gets the models' indexes back in the next test; the registered models
+are imported once, each test getting a list of its own."""
 
 from __future__ import annotations
 
@@ -51,6 +52,14 @@ async def test_drops_a_model_collection(setup_database):
 @pytest.mark.asyncio
 async def test_the_models_indexes_are_made_again(setup_database):
     assert "user_uploads" in await setup_database["user_data"].index_information()
+
+
+def test_changes_its_list_of_models(beanie_document_models):
+    beanie_document_models.clear()
+
+
+def test_gets_every_registered_model_still(beanie_document_models):
+    assert [model.__name__ for model in beanie_document_models] == ["UserData", "TrainedModel", "BatchJob"]
 """
 
 
@@ -65,9 +74,9 @@ def per_test_loops(project):
     return project
 
 
-def test_one_janitor_client_for_the_run_closed_at_its_end_and_dropped_indexes_made_again(per_test_loops):
+def test_one_janitor_client_for_the_run_closed_at_its_end_indexes_made_again_models_kept(per_test_loops):
     result = per_test_loops.runpytest_subprocess("-s", "-p", "no:randomly", "--require-services")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=7)
     output = result.stdout.str()
-    assert "JANITORS 1 of 5" in output, output  # the same client after every one of the five tests
-    assert "JANITOR-CLOSED [True, True, True, True, True]" in output, output
+    assert "JANITORS 1 of 7" in output, output  # the same client after every one of the seven tests
+    assert f"JANITOR-CLOSED {[True] * 7}" in output, output
