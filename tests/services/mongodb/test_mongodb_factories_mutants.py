@@ -1,0 +1,150 @@
+"""The MongoDB factories called at test time and their fixture functions driven in-process with the test's own
+``request`` (no nested pytest, so a mutation run sees these tests call them): the run's server claimed and watched,
+another server started and stopped, a database emptied before and after, refused when its name is not a test's,
+a client with the options asked, the models named. The nested runs of test_mongodb_factories.py show the same as a
+user meets it."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pymongo
+import pytest
+
+from narrative_fixtures.errors import ConfigError, ServiceUnavailable
+from narrative_fixtures.models import BatchJob, UserData
+from narrative_fixtures.services.common import registry_of, worker_suffix
+from narrative_fixtures.services.mongodb import factories
+from narrative_fixtures.services.mongodb.factories import database_factory, mongo_client_factory, mongodb_server_factory
+
+from tests.services.s3.factory_support import finish, inner
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    """What the server factory's fixtures asked of the claims, the fidelity watch and the provider."""
+    calls = []
+    monkeypatch.setattr(factories, "claim_for_run", lambda *args: calls.append(("claim", *args)))
+    monkeypatch.setattr(factories, "watch_fidelity", lambda config, endpoint: calls.append(("watch", config, endpoint)))
+    return calls
+
+
+def test_the_run_s_server_is_its_endpoint_watched_and_claimed(request, mongodb_service, recorded, monkeypatch):
+    monkeypatch.setattr(factories, "_start_instance", lambda *args: pytest.fail("started another server"))
+    fixture = mongodb_server_factory()
+    endpoint = inner(fixture)(request)
+    assert endpoint is mongodb_service
+    assert recorded == [("watch", request.config, endpoint),
+                        ("claim", request, endpoint, endpoint.database, endpoint.database_source, False)]
+    assert inner(fixture).__doc__ == "The run's MongoDB server (see ``mongodb_service``)."
+
+
+def test_another_server_is_started_watched_and_stopped_after(request, recorded, monkeypatch):
+    stopped = []
+    endpoint = SimpleNamespace(url="mongodb://127.0.0.1:1/")
+    process = SimpleNamespace(stop=lambda: stopped.append(True))
+    started = []
+    monkeypatch.setattr(factories, "_start_instance",
+                        lambda req, name: started.append((req, name)) or (endpoint, process))
+    fixture = mongodb_server_factory(name="other", scope="module")
+    running = inner(fixture)(request)
+    assert next(running) is endpoint
+    assert started == [(request, "other")] and recorded == [("watch", request.config, endpoint)] and not stopped
+    finish(running)
+    assert stopped == [True]
+    assert inner(fixture).__doc__ == ("Another embedded FerretDB ('other', module scope), stopped after; skips when"
+                                      " unavailable (strict: fails).")
+    assert inner(mongodb_server_factory(name="x", doc="Mine.")).__doc__ == "Mine."
+
+
+def test_another_server_comes_from_the_provider_in_the_run_s_context(request, monkeypatch):
+    asked = []
+    monkeypatch.setattr(factories.PROVIDER, "start_embedded",
+                        lambda context, instance=None: asked.append((context, instance)) or "started")
+    assert factories._start_instance(request, "other") == "started"
+    assert asked == [(registry_of(request.config).context, "other")]
+
+
+@pytest.mark.parametrize("problem", [ServiceUnavailable("no go on PATH"), ConfigError("bad setting")])
+def test_another_server_that_cannot_start_skips_or_fails_naming_it(request, monkeypatch, problem):
+    def refuse(context, instance=None):
+        raise problem
+
+    decided = []
+    monkeypatch.setattr(factories.PROVIDER, "start_embedded", refuse)
+    monkeypatch.setattr(factories, "skip_or_fail", lambda *args: decided.append(args))
+    assert factories._start_instance(request, "other") is None
+    assert decided == [(request, problem, "mongodb server 'other' unavailable")]
+
+
+def test_models_are_classes_or_names_and_a_bad_name_fails_in_one_line():
+    assert factories._models((UserData, "narrative_fixtures.models:BatchJob"), "orders") == [UserData, BatchJob]
+    with pytest.raises(pytest.fail.Exception) as failed:
+        factories._models(("narrative_fixtures.models:Nothing",), "database_factory(name='orders')")
+    assert failed.value.msg.startswith("database_factory(name='orders'), models: cannot import")
+    assert failed.value.pytrace is False
+
+
+def _documents(client, database: str) -> dict:
+    return {name: client[database][name].count_documents({}) for name in client[database].list_collection_names()
+            if name != "narrative_fixtures_claim"}
+
+
+@pytest.mark.asyncio
+async def test_a_named_database_starts_empty_whoever_wrote_and_is_emptied_after(request, mongodb_service):
+    name = f"factory_mutants_test{worker_suffix()}"
+    sync = pymongo.MongoClient(mongodb_service.url, serverSelectionTimeoutMS=2000)
+    try:
+        sync[name].left.insert_one({"from": "an app, before the test"})
+        fixture = database_factory(name="factory_mutants_test", models=())
+        running = inner(fixture)(request, mongodb_service=mongodb_service)
+        database = await running.__anext__()
+        assert database.name == name and _documents(sync, name) == {"left": 0}
+        await database.notes.insert_one({"n": 1})
+        with pytest.raises(StopAsyncIteration):
+            await running.__anext__()
+        assert _documents(sync, name) == {"left": 0, "notes": 0}
+        assert "(``factory_mutants_test`` on ``mongodb_service``'s server, function scope)" in inner(fixture).__doc__
+    finally:
+        sync.drop_database(name)
+        sync.close()
+
+
+@pytest.mark.asyncio
+async def test_a_database_with_models_binds_them_to_it(request, mongodb_service, mongo_client):
+    fixture = database_factory(name="bound_mutants_test", models=[UserData], client="mongo_client")
+    running = inner(fixture)(request, mongodb_service=mongodb_service, mongo_client=mongo_client)
+    database = await running.__anext__()
+    try:
+        assert database.name == f"bound_mutants_test{worker_suffix()}"
+        assert UserData.get_pymongo_collection().database.name == database.name
+        assert "user_uploads" in await database.user_data.index_information()
+    finally:
+        with pytest.raises(StopAsyncIteration):
+            await running.__anext__()
+        await mongo_client.drop_database(database.name)
+
+
+@pytest.mark.asyncio
+async def test_a_database_without_a_test_name_is_refused_naming_its_factory(request, mongodb_service):
+    running = inner(database_factory(name="orders", models=()))(request, mongodb_service=mongodb_service)
+    with pytest.raises(pytest.fail.Exception) as refused:
+        await running.__anext__()
+    assert refused.value.msg.startswith(f"refusing to clean MongoDB database 'orders{worker_suffix()}'")
+    assert "database_factory(name='orders')" in refused.value.msg
+
+
+@pytest.mark.asyncio
+async def test_a_client_has_the_options_asked_beside_the_plugin_s(request, mongodb_service):
+    fixture = mongo_client_factory(serverSelectionTimeoutMS=1234)
+    running = inner(fixture)(request, mongodb_service=mongodb_service)
+    client = await running.__anext__()
+    assert client.options.server_selection_timeout == 1.234
+    assert client.codec_options.tz_aware is True
+    assert client.options.pool_options.connect_timeout == factories.SELECTION_TIMEOUT_MS / 1000
+    assert client.options.pool_options.metadata["application"] == {"name": "narrative-acceptance"}
+    assert await client[mongodb_service.database].command("ping") == {"ok": 1.0}
+    with pytest.raises(StopAsyncIteration):
+        await running.__anext__()
+    assert inner(fixture).__doc__.startswith("A PyMongo ``AsyncMongoClient`` to ``mongodb_service``'s server"
+                                             " (function scope)")
