@@ -150,11 +150,12 @@ def docker_compose_config(request, compose):
     docker = shutil.which("docker")
     if docker is None:
         pytest.skip("Docker is not installed here: docker compose config could not be run")
-    probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, timeout=30)
-    if probe.returncode != 0:
-        pytest.skip("Docker Compose (the docker compose plugin) is not installed here: docker compose config could not be run")
     done = subprocess.run(
         [docker, "compose", "-f", str(compose["path"]), "config", "--quiet"], capture_output=True, text=True, timeout=60
     )
+    if done.returncode != 0:  # only then is it worth a second process: a refusal, or no compose plugin at all?
+        probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, timeout=30)
+        if probe.returncode != 0:
+            pytest.skip("Docker Compose (the docker compose plugin) is not installed here: docker compose config could not be run")
     attach(request, "docker compose config", (done.stdout + done.stderr) or "accepted")
     assert done.returncode == 0, f"docker compose config rejected {COMPOSE_FILE}: {done.stderr.strip()[:500]}"
