@@ -2,6 +2,7 @@
 
     uv run python bench/startup.py                # everything (about two minutes on a quiet 2-core machine)
     uv run python bench/startup.py --skip-full    # without the full `pytest features` runs
+    uv run python bench/startup.py --xdist-only   # only the full runs: -n 0, -n 2 shared, -n 2 a server set each
     uv run python bench/startup.py --as-is        # keep PYTHONDONTWRITEBYTECODE (every module compiled each run)
     uv run python bench/startup.py --compare HEAD~3   # also the same cases in a snapshot of that commit (before/after)
 
@@ -12,7 +13,8 @@ busy moment hits every case alike):
   example ``-k time_to_live``, shown beside it (its scenario sleeps 250 ms by design: it waits for Redis to expire
   a 200 ms key, time no start-up work can remove);
 - another project's one-test file using ``redis_client`` against pytest-redis doing the same (target <= 1.2x);
-- the full ``pytest features --require-services`` wall with ``-n 0`` and ``-n 2`` (targets <= 8 s, >= 1.3x), with
+- the full ``pytest features --require-services`` wall with ``-n 0`` and ``-n 2`` (targets <= 8 s, >= 1.3x), ``-n 2``
+  also with a server set per worker (``--xdist-shared-servers=no``, as before the workers shared one), with
   where the time goes: worker start-up (``-n 2`` vs ``-n 0`` with every scenario deselected) and the longest
   scenarios.
 
@@ -170,6 +172,8 @@ def full_cases(work: Path) -> dict[str, tuple]:
     return {
         "full -n 0": (pytest_argv(*features, "-n", "0", "--durations=12"), ROOT),
         "full -n 2": (pytest_argv(*features, "-n", "2"), ROOT),
+        # the same with a server set per worker (as before the workers shared one: core.shared_servers)
+        "full -n 2 own sets": (pytest_argv(*features, "-n", "2", "--xdist-shared-servers=no"), ROOT),
         # start-up with nothing to run (every scenario deselected): -n 2 minus -n 0 is what starting two workers
         # costs (a collect-only run never starts xdist's workers, so it cannot show that)
         "collect -n 0": (pytest_argv(*features, "-k", NO_SCENARIO, "-n", "0"), ROOT),
@@ -185,22 +189,27 @@ def table(results: dict) -> str:
         figures = start.get(name) or results.get("full", {}).get(name)
         lines.append(f"| {label} | {figures['median_s']:.2f} s ({figures['min_s']:.2f}) | {ratio} | {target} |")
 
-    row("bare", "bare pytest, one empty test, same plugins")
-    row("scenario", "one Redis scenario (features/test_redis.py -k separate_queues)",
-        f"{start['scenario']['median_s'] / start['bare']['median_s']:.2f}x bare", "<= 1.5x")
-    row("scenario ttl", "one Redis scenario that sleeps 250 ms by design (-k time_to_live)",
-        f"{start['scenario ttl']['median_s'] / start['bare']['median_s']:.2f}x bare", "")
-    row("pytest-redis", "another project: one test with pytest-redis's redisdb")
-    row("ours", "another project: one test with redis_client",
-        f"{start['ours']['median_s'] / start['pytest-redis']['median_s']:.2f}x pytest-redis", "<= 1.2x")
+    if start:
+        row("bare", "bare pytest, one empty test, same plugins")
+        row("scenario", "one Redis scenario (features/test_redis.py -k separate_queues)",
+            f"{start['scenario']['median_s'] / start['bare']['median_s']:.2f}x bare", "<= 1.5x")
+        row("scenario ttl", "one Redis scenario that sleeps 250 ms by design (-k time_to_live)",
+            f"{start['scenario ttl']['median_s'] / start['bare']['median_s']:.2f}x bare", "")
+        row("pytest-redis", "another project: one test with pytest-redis's redisdb")
+        row("ours", "another project: one test with redis_client",
+            f"{start['ours']['median_s'] / start['pytest-redis']['median_s']:.2f}x pytest-redis", "<= 1.2x")
     full = results.get("full")
     if full:
         row("full -n 0", "pytest features --require-services -n 0", "", "<= 8 s")
         row("full -n 2", "pytest features --require-services -n 2",
             f"{full['full -n 0']['median_s'] / full['full -n 2']['median_s']:.2f}x faster than -n 0", ">= 1.3x")
-        row("collect -n 0", "start-up, nothing selected, -n 0")
-        row("collect -n 2", "start-up, nothing selected, -n 2 (two workers started)",
-            f"+{full['collect -n 2']['median_s'] - full['collect -n 0']['median_s']:.2f} s")
+        if "full -n 2 own sets" in full:
+            row("full -n 2 own sets", "pytest features --require-services -n 2, a server set per worker",
+                f"{full['full -n 0']['median_s'] / full['full -n 2 own sets']['median_s']:.2f}x faster than -n 0", "")
+        if "collect -n 0" in full:
+            row("collect -n 0", "start-up, nothing selected, -n 0")
+            row("collect -n 2", "start-up, nothing selected, -n 2 (two workers started)",
+                f"+{full['collect -n 2']['median_s'] - full['collect -n 0']['median_s']:.2f} s")
         for seconds, phase in full["full -n 0"]["longest"]:
             lines.append(f"| longest: {phase} | {seconds:.2f} s | | |")
     for name in start:
@@ -221,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each start-up case (median)")
     parser.add_argument("--full-repeats", type=int, default=2, help="timed runs of each full `pytest features` case")
     parser.add_argument("--skip-full", action="store_true", help="skip the full `pytest features` runs")
+    parser.add_argument("--xdist-only", action="store_true",
+                        help="only the full runs: -n 0, -n 2 (shared servers) and -n 2 with a server set per worker")
     parser.add_argument("--as-is", action="store_true", help="keep PYTHONDONTWRITEBYTECODE as the environment has it")
     parser.add_argument("--compare", metavar="REF", help="also run the cases in a snapshot of this commit")
     parser.add_argument("--output", default=str(ROOT / "reports" / "bench-startup.json"))
@@ -235,7 +246,9 @@ def main(argv: list[str] | None = None) -> int:
             results["compared_with"] = args.compare
         cases.update({name: case for name, case in before.items() if name.startswith("scenario")})
         full.update({name: case for name, case in before.items() if name.startswith("full")})
-        results["startup"] = round_robin(cases, env, args.repeats)
+        if args.xdist_only:
+            full = {name: case for name, case in full.items() if name.startswith("full -n")}
+        results["startup"] = {} if args.xdist_only else round_robin(cases, env, args.repeats)
         if not args.skip_full:
             results["full"] = round_robin(full, env, args.full_repeats)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
