@@ -6,10 +6,13 @@ the plugin does around it: reuse, rebuild of a binary that does not run, progres
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -21,10 +24,20 @@ import json, os, sys, time
 from pathlib import Path
 
 args = sys.argv[1:]
+if os.environ.get("FAKE_GO_RECORD"):
+    with open(os.environ["FAKE_GO_RECORD"], "a") as record:
+        seen = {{name: os.environ.get(name) for name in ("GOWORK", "GOFLAGS", "FAKE_GO_MODCACHE")}}
+        record.write(json.dumps({{"args": args, "cwd": os.getcwd(), **seen}}) + "\\n")
 if args[:2] == ["mod", "download"]:
+    if args[2] != "-json":
+        print("go: the source's folder is named only with -json", file=sys.stderr)
+        sys.exit(1)
     if os.environ.get("FAKE_GO_FAIL") == "download":
         print("go: module lookup disabled", file=sys.stderr)
         sys.exit(1)
+    if os.environ.get("FAKE_GO_FAIL") == "nodir":
+        print("{{}}")
+        sys.exit(0)
     source = Path(os.environ["FAKE_GO_MODCACHE"]) / "ferretdb@v1.24.2"
     (source / "build" / "version").mkdir(parents=True, exist_ok=True)
     (source / "cmd" / "ferretdb").mkdir(parents=True, exist_ok=True)
@@ -33,6 +46,9 @@ if args[:2] == ["mod", "download"]:
         path.chmod(path.stat().st_mode & ~0o222)  # the module cache is read-only
     print(json.dumps({{"Path": "github.com/FerretDB/FerretDB", "Dir": str(source)}}))
 elif args[0] == "build":
+    if not all(path.stat().st_mode & 0o200 for path in Path.cwd().rglob("*")):
+        print("open cmd/ferretdb/main.go: permission denied (the copied source is read-only)", file=sys.stderr)
+        sys.exit(1)
     out = Path(args[args.index("-o") + 1])
     version = (Path.cwd() / "build" / "version" / "version.txt").read_text().strip()
     for package in ("internal/util", "internal/handler", "cmd/ferretdb"):
@@ -131,3 +147,43 @@ def test_the_build_command_uses_the_configured_cache(tmp_path, fake_go, monkeypa
     assert mongodb.binary_works(mongodb.ferretdb_binary(tmp_path / "custom-cache"))
     assert "FerretDB 1.24.2 built in" in capsys.readouterr().out
     assert mongodb.main(["rebuild"]) == 2  # anything but "build" is a usage error
+
+
+def test_go_runs_in_a_private_folder_without_workspaces_or_vcs_stamps(tmp_path, fake_go, monkeypatch):
+    monkeypatch.setenv("FAKE_GO_RECORD", str(tmp_path / "calls.jsonl"))
+    mongodb.build_ferretdb(tmp_path / "cache", progress=lambda line: None)
+    download, build = [json.loads(line) for line in (tmp_path / "calls.jsonl").read_text().splitlines()]
+    assert download["args"] == ["mod", "download", "-json", "github.com/FerretDB/FerretDB@v1.24.2"]
+    assert build["args"][:4] == ["build", "-v", "-trimpath", "-o"] and build["args"][-1] == "./cmd/ferretdb"
+    for call in (download, build):  # the user's environment kept, Go's workspace mode and VCS stamping off
+        assert (call["GOWORK"], call["GOFLAGS"], call["FAKE_GO_MODCACHE"]) == (
+            "off", "-buildvcs=false", str(tmp_path / "modcache")), call
+    folder = Path(download["cwd"])
+    assert folder.name.startswith(f"narrative-ferretdb_build-p{os.getpid()}-") and Path(build["cwd"]).parent == folder
+    assert not folder.exists(), "the private build folder is removed after the build"
+
+
+def test_a_download_that_names_no_source_folder_is_one_line_naming_the_log(tmp_path, fake_go, monkeypatch):
+    monkeypatch.setenv("FAKE_GO_FAIL", "nodir")
+    with pytest.raises(ServiceUnavailable) as failed:
+        mongodb.build_ferretdb(tmp_path / "cache", progress=lambda line: None)
+    log = mongodb.ferretdb_binary(tmp_path / "cache").parent / "build.log"
+    assert str(failed.value) == f"could not download the FerretDB 1.24.2 source (log: {log})"
+
+
+def test_the_prerequisite_probe_says_whether_a_working_binary_is_in_the_cache(tmp_path, fake_go):
+    assert mongodb.server.ferretdb_built(tmp_path / "cache") is False
+    mongodb.build_ferretdb(tmp_path / "cache", progress=lambda line: None)
+    assert mongodb.server.ferretdb_built(tmp_path / "cache") is True
+
+
+def test_progress_goes_to_stderr_in_one_marked_line(capsys):
+    mongodb.server._say("building FerretDB")
+    assert capsys.readouterr() == ("", "[narrative-fixtures] building FerretDB\n")
+
+
+def test_without_go_the_message_ends_with_the_way_around(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ServiceUnavailable) as missing:
+        mongodb.build_ferretdb(tmp_path / "cache", progress=lambda line: None)
+    assert str(missing.value).endswith(" - or set TEST_MONGODB_URI to use an external MongoDB"), missing.value
