@@ -6,9 +6,7 @@ A step that proves how a test run behaves (skips, strict failures, option handli
 
 from __future__ import annotations
 
-import functools
 import importlib
-import importlib.metadata
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +24,11 @@ from steps import installed_distributions
 # The client libraries the plugin's fixtures import lazily. pytester's in-process runs drop every module first
 # imported during the nested run, so each nested run would import them again (~0.3-1 s each): import them once.
 SDK_MODULES = tuple(name for spec in service_specs().values() for name in spec.sdk_modules)
+# As this project's ini: one Redis/MongoDB plugin at a time. pytest-redis and pytest-mongo (installed for the
+# bench's comparisons) import mirakuru, which registers an exit handler in *this* interpreter at each import (a
+# nested run imports it anew): 50 ms each at exit, and it SIGKILLs any process whose mirakuru mark contains this
+# interpreter's pid, another run's servers included (see narrative_fixtures.core.processes).
+PEER_PLUGINS_OFF = ("-p", "no:pytest_redis", "-p", "no:pytest_mongo")
 STEP_MODULES = ("httpx",)  # what the steps themselves import at the top (steps/s3.py, the OpenAI steps): ~0.2 s
 
 
@@ -41,17 +44,9 @@ def environment(**values: str | None):
         yield
 
 
-@functools.cache
-def autoloaded_plugin_modules() -> tuple[str, ...]:
-    """The modules of the installed pytest plugins (``pytest11`` entry points): a nested session with a plain ini
-    loads them all, also those this project's ini turns off (pytest-redis, pytest-mongo: ~0.1 s each time)."""
-    return tuple(dict.fromkeys(ep.module for ep in importlib.metadata.entry_points(group="pytest11")))
-
-
 def keep_sdk_imports() -> None:
-    """Import the fixtures' client libraries (and the installed pytest plugins) in this (outer) process, so nested
-    in-process runs reuse them (what is imported already costs nothing)."""
-    for name in (*SDK_MODULES, *STEP_MODULES, *autoloaded_plugin_modules()):
+    """Import the fixtures' client libraries in this (outer) process, so nested in-process runs reuse them."""
+    for name in (*SDK_MODULES, *STEP_MODULES):
         try:
             importlib.import_module(name)
         except ImportError:  # pragma: no cover - an SDK this installation lacks: its fixtures skip on their own
@@ -67,7 +62,7 @@ def run_nested(pytester: pytest.Pytester, test_source: str, *args: str, **env: s
         "filterwarnings = error::RuntimeWarning\n"
     )
     with environment(**env), installed_distributions.remembered():
-        return pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:cacheprovider", *args)
+        return pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:cacheprovider", *PEER_PLUGINS_OFF, *args)
 
 
 # --- the service features, run again --------------------------------------------------------------------------
