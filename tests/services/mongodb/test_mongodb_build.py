@@ -27,6 +27,8 @@ args = sys.argv[1:]
 if os.environ.get("FAKE_GO_RECORD"):
     with open(os.environ["FAKE_GO_RECORD"], "a") as record:
         seen = {{name: os.environ.get(name) for name in ("GOWORK", "GOFLAGS", "FAKE_GO_MODCACHE")}}
+        package = Path("build/version/package.txt")
+        seen["package"] = package.read_text() if package.exists() else None
         record.write(json.dumps({{"args": args, "cwd": os.getcwd(), **seen}}) + "\\n")
 if args[:2] == ["mod", "download"]:
     if args[2] != "-json":
@@ -158,6 +160,7 @@ def test_go_runs_in_a_private_folder_without_workspaces_or_vcs_stamps(tmp_path, 
     for call in (download, build):  # the user's environment kept, Go's workspace mode and VCS stamping off
         assert (call["GOWORK"], call["GOFLAGS"], call["FAKE_GO_MODCACHE"]) == (
             "off", "-buildvcs=false", str(tmp_path / "modcache")), call
+    assert build["package"] == "source (narrative-acceptance)\n", "FerretDB's version info names this build"
     folder = Path(download["cwd"])
     assert folder.name.startswith(f"narrative-ferretdb_build-p{os.getpid()}-") and Path(build["cwd"]).parent == folder
     assert not folder.exists(), "the private build folder is removed after the build"
