@@ -148,3 +148,25 @@ async def test_a_client_has_the_options_asked_beside_the_plugin_s(request, mongo
         await running.__anext__()
     assert inner(fixture).__doc__.startswith("A PyMongo ``AsyncMongoClient`` to ``mongodb_service``'s server"
                                              " (function scope)")
+
+
+def test_a_wider_client_gets_a_loop_as_long_its_doc_and_its_module():
+    fixture = mongo_client_factory(scope="module")
+    assert fixture._fixture_function_marker.scope == "module" and fixture._get_wrapped_function()._loop_scope == "module"
+    assert mongo_client_factory(loop_scope="session")._get_wrapped_function()._loop_scope == "session"
+    assert inner(fixture).__module__ == __name__, "the fixture belongs to the module that called the factory"
+    assert inner(fixture).__doc__ == (
+        "A PyMongo ``AsyncMongoClient`` to ``mongodb_service``'s server (module scope); the test database is the"
+        " endpoint's ``database``. One per event loop: kept for the next test while a wider loop lives (closed when"
+        " its scope ends), else closed after the test (core.loop_clients).")
+
+
+def test_a_database_asks_only_for_the_fixtures_it_uses():
+    import inspect
+
+    def needs(fixture) -> list[str]:
+        return list(inspect.signature(inner(fixture)).parameters)
+
+    assert needs(database_factory(name="a_test", models=())) == ["request", "mongodb_service"]
+    assert needs(database_factory(client="mongo_client")) == ["request", "mongodb_service", "mongo_client",
+                                                              "beanie_document_models"]
