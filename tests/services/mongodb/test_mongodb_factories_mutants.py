@@ -152,7 +152,8 @@ async def test_a_client_has_the_options_asked_beside_the_plugin_s(request, mongo
 
 def test_a_wider_client_gets_a_loop_as_long_its_doc_and_its_module():
     fixture = mongo_client_factory(scope="module")
-    assert fixture._fixture_function_marker.scope == "module" and fixture._get_wrapped_function()._loop_scope == "module"
+    assert fixture._fixture_function_marker.scope == "module"
+    assert fixture._get_wrapped_function()._loop_scope == "module"
     assert mongo_client_factory(loop_scope="session")._get_wrapped_function()._loop_scope == "session"
     assert inner(fixture).__module__ == __name__, "the fixture belongs to the module that called the factory"
     assert inner(fixture).__doc__ == (
