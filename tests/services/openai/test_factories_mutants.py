@@ -13,6 +13,7 @@ import pytest
 
 from narrative_fixtures.config import resolve
 from narrative_fixtures.errors import ServiceUnavailable
+from narrative_fixtures.services.common import registry_of
 from narrative_fixtures.services.openai import factories
 from narrative_fixtures.services.openai.endpoint import OpenAIEndpoint
 from narrative_fixtures.services.openai.factories import (
@@ -117,7 +118,8 @@ def test_another_fake_is_started_logged_limited_and_stopped_after_its_fixture(re
         pytest.fail("another fake was refused while the run's fake is embedded")
     fake = factories.PROVIDER.served_here(endpoint)
     assert endpoint.mode == "embedded" and endpoint.url != openai_service.url and fake.alive()
-    assert fake.log_path.name == "openai-sentinel.log" and fake.state.max_records == 3
+    assert fake.log_path == registry_of(request.config).context.log_path("openai-sentinel")  # openai-sentinel.log
+    assert fake.state.max_records == 3
     with pytest.raises(StopIteration):
         next(running)
     assert not fake.alive(), "stopped after its fixture"
