@@ -171,3 +171,22 @@ def test_a_database_asks_only_for_the_fixtures_it_uses():
     assert needs(database_factory(name="a_test", models=())) == ["request", "mongodb_service"]
     assert needs(database_factory(client="mongo_client")) == ["request", "mongodb_service", "mongo_client",
                                                               "beanie_document_models"]
+
+
+def test_a_database_says_which_it_is_in_its_doc():
+    rest = (" with Beanie initialised, empty when it starts and emptied after; refuses a non-test name, a remote"
+            " server or an unclaimed database.")
+    assert inner(database_factory()).__doc__ == (
+        "An ``AsyncDatabase`` (the test database on ``mongodb_service``'s server, function scope)" + rest)
+    assert inner(database_factory(name="orders_test", scope="module", models=())).__doc__ == (
+        "An ``AsyncDatabase`` (``orders_test`` on ``mongodb_service``'s server, module scope)" + rest)
+
+
+@pytest.mark.asyncio
+async def test_a_database_whose_models_cannot_be_imported_fails_naming_its_factory(request, mongodb_service):
+    fixture = database_factory(name="models_mutants_test", models=["narrative_fixtures.models:Nothing"])
+    running = inner(fixture)(request, mongodb_service=mongodb_service)
+    with pytest.raises(pytest.fail.Exception) as failed:
+        await running.__anext__()
+    assert failed.value.msg.startswith("database_factory(name='models_mutants_test'), models: cannot import"), (
+        failed.value.msg)
