@@ -94,3 +94,38 @@ def test_only_an_executable_that_reports_this_version_works(tmp_path):
     assert binary_works(_script(tmp_path / "fails", good + "exit 3\n")) is False
     assert binary_works(_script(tmp_path / "other", "#!/bin/sh\necho 'version: v1.24.1'\n")) is False
     assert binary_works(_script(tmp_path / "stderr", f"#!/bin/sh\necho 'version: v{FERRETDB_VERSION}' >&2\n")) is False
+
+
+class TrickleSocket:
+    """A connected socket whose peer's reply arrives ten bytes at a time, whatever the reader asks for."""
+
+    def __init__(self, reply: bytes):
+        self.reply, self.sent = reply, b""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def sendall(self, data: bytes) -> None:
+        self.sent += data
+
+    def recv(self, size: int) -> bytes:
+        chunk, self.reply = self.reply[:min(size, 10)], self.reply[min(size, 10):]
+        return chunk
+
+
+def test_a_reply_that_arrives_in_pieces_is_read_whole(monkeypatch):
+    import bson
+
+    from narrative_fixtures.services.mongodb import server
+
+    body = b"\x00\x00\x00\x00" + b"\x00" + bson.encode({"ok": 1.0})
+    reply = struct.pack("<iiii", 16 + len(body), 7, 1, 2013) + body
+    sockets = []
+    monkeypatch.setattr(server, "_connect", lambda host, port, timeout: sockets.append(TrickleSocket(reply))
+                        or sockets[-1])
+    assert ping_problem("127.0.0.1", 1) is None
+    assert sockets[0].reply == b"", "the reply was read to its last byte, and no further"
+    assert bson.decode(sockets[0].sent[21:]) == {"ping": 1, "$db": "admin"}
