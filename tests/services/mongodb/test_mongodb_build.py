@@ -37,6 +37,8 @@ if args[:2] == ["mod", "download"]:
     if os.environ.get("FAKE_GO_FAIL") == "download":
         print("go: module lookup disabled", file=sys.stderr)
         sys.exit(1)
+    if os.environ.get("FAKE_GO_FAIL") == "silently":
+        sys.exit(1)
     if os.environ.get("FAKE_GO_FAIL") == "nodir":
         print("{{}}")
         sys.exit(0)
@@ -190,3 +192,31 @@ def test_without_go_the_message_ends_with_the_way_around(tmp_path, monkeypatch):
     with pytest.raises(ServiceUnavailable) as missing:
         mongodb.build_ferretdb(tmp_path / "cache", progress=lambda line: None)
     assert str(missing.value).endswith(" - or set TEST_MONGODB_URI to use an external MongoDB"), missing.value
+
+
+@pytest.mark.parametrize("failure, said", [("download", "go: module lookup disabled"), ("silently", "")])
+def test_a_failed_download_names_the_command_its_last_word_and_the_log(tmp_path, fake_go, monkeypatch, failure, said):
+    monkeypatch.setenv("FAKE_GO_FAIL", failure)
+    with pytest.raises(ServiceUnavailable) as failed:
+        mongodb.build_ferretdb(tmp_path / "cache", progress=lambda line: None)
+    log = mongodb.ferretdb_binary(tmp_path / "cache").parent / "build.log"
+    assert str(failed.value) == f"{fake_go} mod download failed: {said} (log: {log})"
+    assert log.read_text().startswith(f"$ {fake_go} mod download -json github.com/FerretDB/FerretDB@v1.24.2\n")
+
+
+def test_without_go_the_message_names_the_binary_it_looked_for(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ServiceUnavailable) as missing:
+        mongodb.build_ferretdb(tmp_path / "cache", progress=lambda line: None)
+    assert f"is not built ({mongodb.ferretdb_binary(tmp_path / 'cache')}) and Go" in str(missing.value)
+
+
+def test_a_binary_another_process_built_meanwhile_is_used(tmp_path, fake_go, monkeypatch):
+    from narrative_fixtures.services.mongodb import server
+
+    answers = iter([False, True])  # not there when asked first, there once the build lock is held
+    monkeypatch.setattr(server, "binary_works", lambda binary: next(answers))
+    said = []
+    binary = mongodb.build_ferretdb(tmp_path / "cache", progress=said.append)
+    assert said == [f"FerretDB 1.24.2 was built by another process: {binary}"]
+    assert not (tmp_path / "modcache").exists(), "nothing was downloaded or built"
