@@ -191,3 +191,63 @@ async def test_a_database_whose_models_cannot_be_imported_fails_naming_its_facto
         await running.__anext__()
     assert failed.value.msg.startswith("database_factory(name='models_mutants_test'), models: cannot import"), (
         failed.value.msg)
+
+
+def test_a_wider_database_gets_a_loop_as_long_and_names_a_module():
+    fixture = database_factory(scope="module", models=())
+    assert fixture._get_wrapped_function()._loop_scope == "module"
+    assert isinstance(inner(fixture).__module__, str)
+    assert database_factory(loop_scope="session", models=())._get_wrapped_function()._loop_scope == "session"
+
+
+@pytest.mark.asyncio
+async def test_a_database_given_a_client_fixture_uses_that_client(request, mongodb_service, mongo_client):
+    running = inner(database_factory(name="given_client_test", models=(), client="mongo_client"))(
+        request, mongodb_service=mongodb_service, mongo_client=mongo_client)
+    database = await running.__anext__()
+    try:
+        assert database.client is mongo_client
+    finally:
+        with pytest.raises(StopAsyncIteration):
+            await running.__anext__()
+        await mongo_client.drop_database(database.name)
+
+
+def test_the_janitor_client_is_the_run_s_one(request, mongodb_service):
+    janitor = factories._janitor(request, mongodb_service)
+    assert factories._janitor(request, mongodb_service) is janitor
+    assert request.config.stash[factories._JANITORS][mongodb_service.url] is janitor
+
+
+@pytest.mark.asyncio
+async def test_indexes_are_made_once_then_only_bound_and_made_again_when_their_collection_went(
+        request, mongodb_service, mongo_client, monkeypatch):
+    import uuid
+
+    import beanie
+
+    calls = []
+    real = beanie.init_beanie
+
+    async def spy(**arguments):
+        calls.append(arguments)
+        await real(**arguments)
+
+    monkeypatch.setattr(beanie, "init_beanie", spy)
+    name = f"indexes_{uuid.uuid4().hex[:8]}_test"
+    database, janitor = mongo_client[name], factories._janitor(request, mongodb_service)[name]
+    try:
+        for _ in range(2):
+            assert await factories._prepared(request, database, janitor, mongodb_service, [UserData]) is database
+        assert calls == [{"database": database, "document_models": [UserData], "skip_indexes": False},
+                         {"database": database, "document_models": [UserData], "skip_indexes": True}]
+        key = (mongodb_service.url, name, ("narrative_fixtures.models.UserData",))
+        assert request.config.stash[factories._INDEXED][key] == {"user_data"}
+        await database.drop_collection("user_data")
+        calls.clear()
+        await factories._prepared(request, database, janitor, mongodb_service, [UserData])
+        assert calls == [{"database": database, "document_models": [UserData], "skip_indexes": True},
+                         {"database": database, "document_models": [UserData]}]
+        assert "user_uploads" in await database.user_data.index_information()
+    finally:
+        await mongo_client.drop_database(name)
