@@ -251,3 +251,57 @@ async def test_indexes_are_made_once_then_only_bound_and_made_again_when_their_c
         assert "user_uploads" in await database.user_data.index_information()
     finally:
         await mongo_client.drop_database(name)
+
+
+def test_allow_unsafe_is_the_service_s_setting(monkeypatch):
+    flags = SimpleNamespace(flag=lambda key: key == "allow_unsafe")
+    monkeypatch.setattr(factories, "settings_of", lambda config: {"mongodb": flags} if config == "cfg" else {})
+    assert factories._allow_unsafe(SimpleNamespace(config="cfg")) is True
+
+
+def test_only_the_run_s_own_server_is_asked_again(request, monkeypatch):
+    asked = []
+    monkeypatch.setattr(factories, "require_service", lambda req, name: asked.append((req, name)))
+    factories._still_there(request, SimpleNamespace(instance=None))
+    factories._still_there(request, SimpleNamespace(instance="other"))
+    assert asked == [(request, "mongodb")]
+
+
+def test_a_target_refused_by_the_claim_fails_with_its_reason_in_one_line(request, mongodb_service, monkeypatch):
+    claims = []
+    monkeypatch.setattr(factories, "claim_for_run", lambda *args: claims.append(args) or "claimed by another run")
+    with pytest.raises(pytest.fail.Exception) as refused:
+        factories._check_target(request, mongodb_service, "orders_test", "TEST_MONGODB_DB")
+    assert (refused.value.msg, refused.value.pytrace) == ("claimed by another run", False)
+    assert claims == [(request, mongodb_service, "orders_test", "TEST_MONGODB_DB", False)]
+
+
+def test_allow_unsafe_lets_a_non_test_name_through_to_the_claim(request, mongodb_service, monkeypatch):
+    claims = []
+    monkeypatch.setattr(factories, "_allow_unsafe", lambda req: True)
+    monkeypatch.setattr(factories, "claim_for_run", lambda *args: claims.append(args))
+    factories._check_target(request, mongodb_service, "orders", "TEST_MONGODB_DB")
+    assert claims == [(request, mongodb_service, "orders", "TEST_MONGODB_DB", True)]
+
+
+@pytest.mark.asyncio
+async def test_clients_are_pooled_per_options_and_a_closed_one_is_replaced(request, mongodb_service):
+    async with factories._client(request, mongodb_service, {}) as first:
+        pass
+    async with factories._client(request, mongodb_service, {}) as again:
+        assert again is first, "the session's loop keeps one client per server and options"
+    async with factories._client(request, mongodb_service, {"maxPoolSize": 3}) as other:
+        assert other is not first and other.options.pool_options.max_pool_size == 3
+    await first.close()
+    async with factories._client(request, mongodb_service, {}) as replaced:
+        assert replaced is not first and await replaced.admin.command("ping") == {"ok": 1.0}
+
+
+def test_the_janitor_waits_as_long_as_the_probe_and_is_closed_with_the_run(mongodb_service):
+    cleanups = []
+    run = SimpleNamespace(config=SimpleNamespace(stash=pytest.Stash(), add_cleanup=cleanups.append))
+    janitor = factories._janitor(run, mongodb_service)
+    assert janitor.options.server_selection_timeout == factories.SELECTION_TIMEOUT_MS / 1000
+    assert len(cleanups) == 1 and not janitor._closed
+    cleanups[0]()
+    assert janitor._closed and run.config.stash[factories._JANITORS] == {}
