@@ -201,16 +201,18 @@ def test_a_wider_database_gets_a_loop_as_long_and_names_a_module():
 
 
 @pytest.mark.asyncio
-async def test_a_database_given_a_client_fixture_uses_that_client(request, mongodb_service, mongo_client):
-    running = inner(database_factory(name="given_client_test", models=(), client="mongo_client"))(
-        request, mongodb_service=mongodb_service, mongo_client=mongo_client)
+async def test_a_database_given_a_client_fixture_uses_that_client(request, mongodb_service):
+    own = pymongo.AsyncMongoClient(mongodb_service.url, serverSelectionTimeoutMS=2000)  # not the pooled one
+    running = inner(database_factory(name="given_client_test", models=(), client="own_client"))(
+        request, mongodb_service=mongodb_service, own_client=own)
     database = await running.__anext__()
     try:
-        assert database.client is mongo_client
+        assert database.client is own
     finally:
         with pytest.raises(StopAsyncIteration):
             await running.__anext__()
-        await mongo_client.drop_database(database.name)
+        await own.drop_database(database.name)
+        await own.close()
 
 
 def test_the_janitor_client_is_the_run_s_one(request, mongodb_service):
