@@ -132,3 +132,14 @@ def test_a_profile_adds_up_the_mutants_sessions_and_leaves_out_the_stats_and_cle
     assert summary(str(path)) == {"sessions": 2, "configure_and_collect": 1.0, "plugin_to_configure": 0.5,
                                   "session": 4.0, "tests": 4, "first_setup": 2.0, "last_teardown": 0.5,
                                   "setup": 2.0, "call": 1.5, "teardown": 0.5}
+
+
+def test_only_mutants_of_the_modules_that_start_servers_keep_the_prestart():
+    from narrative_fixtures.mutation.selection import starts_servers
+
+    assert starts_servers("stats") and starts_servers("")
+    assert starts_servers("narrative_fixtures.services.s3.provider.x_external_url__mutmut_3")
+    assert starts_servers("narrative_fixtures.services.openai.fake.server.xǁFakeHandlerǁdo_GET__mutmut_1")
+    assert starts_servers("narrative_fixtures.services.mongodb.server.x_ping_problem__mutmut_2")
+    assert not starts_servers("narrative_fixtures.services.s3.janitor.x_empty_bucket__mutmut_7")
+    assert not starts_servers("narrative_fixtures.services.openai.fake.chat.x_reply__mutmut_1")

@@ -8,6 +8,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 
 from narrative_fixtures import config as cfg
 from narrative_fixtures.provisioning import Endpoint, ServiceRegistry, port_accepts, refused
@@ -108,3 +110,37 @@ def test_an_unreachable_external_mongodb_is_reported_without_the_server_selectio
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(["*cannot reach MongoDB at TEST_MONGODB_URI=*Connection refused*"])
     print(f"2 tests skipped in {took:.2f} s")
+
+
+PRESTART_PROBE = """
+import pytest
+from narrative_fixtures.services.common import registry_of
+
+
+def test_before_any_use(request):
+    print("PRESTARTED:" + ",".join(sorted(registry_of(request.config)._prestarts)) + ":")
+
+
+@pytest.mark.asyncio
+async def test_first_use(redis_client):
+    await redis_client.set("k", "v")
+    assert await redis_client.get("k") == "v"
+"""
+
+
+@pytest.mark.parametrize(("value", "prestarted"), [("true", "redis"), ("false", "")])
+def test_prestart_off_starts_each_server_at_its_first_use(project, monkeypatch, value, prestarted):
+    monkeypatch.setenv("TEST_PRESTART", value)
+    project.makepyfile(test_probe=PRESTART_PROBE)
+    result = project.runpytest_subprocess("-p", "no:randomly", "-s", "--require-services")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([f"*PRESTARTED:{prestarted}:*"])
+
+
+def test_a_bad_prestart_value_is_one_line(project, monkeypatch):
+    monkeypatch.setenv("TEST_PRESTART", "sometimes")
+    project.makepyfile(test_probe="def test_nothing():\n    pass\n")
+    result = project.runpytest_subprocess("-p", "no:randomly")
+    assert result.ret != 0
+    assert "TEST_PRESTART" in result.stderr.str() + result.stdout.str()
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
