@@ -143,3 +143,12 @@ def test_only_mutants_of_the_modules_that_start_servers_keep_the_prestart():
     assert starts_servers("narrative_fixtures.services.mongodb.server.x_ping_problem__mutmut_2")
     assert not starts_servers("narrative_fixtures.services.s3.janitor.x_empty_bucket__mutmut_7")
     assert not starts_servers("narrative_fixtures.services.openai.fake.chat.x_reply__mutmut_1")
+
+
+def test_the_criteria_are_measured_in_the_order_they_are_asked_for():
+    from narrative_fixtures.mutation.targets import plan
+
+    root = Path(__file__).resolve().parents[2]
+    keys = [target.key for target in plan([], ["redis", "s3", "openai", "mongodb"], [], root)]
+    assert keys == ["redis", "s3", "openai", "mongodb"]
+    assert [target.key for target in plan([], [], [], root)] == ["mongodb", "redis", "s3", "openai"]
