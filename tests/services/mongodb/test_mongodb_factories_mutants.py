@@ -265,7 +265,8 @@ def test_only_the_run_s_own_server_is_asked_again(request, monkeypatch):
     asked = []
     monkeypatch.setattr(factories, "require_service", lambda req, name: asked.append((req, name)))
     factories._still_there(request, SimpleNamespace(instance=None))
-    factories._still_there(request, SimpleNamespace(instance="other"))
+    assert asked == [(request, "mongodb")]
+    factories._still_there(request, SimpleNamespace(instance="other"))  # a factory's server fails at its command
     assert asked == [(request, "mongodb")]
 
 
