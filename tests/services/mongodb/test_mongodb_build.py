@@ -57,10 +57,14 @@ elif args[0] == "build":
     version = (Path.cwd() / "build" / "version" / "version.txt").read_text().strip()
     for package in ("internal/util", "internal/handler", "cmd/ferretdb"):
         print("github.com/FerretDB/FerretDB/" + package, flush=True)
+    sys.stdout.buffer.write(b"# cgo: \\xff not UTF-8\\n")  # a compiler's bytes need not decode
+    sys.stdout.flush()
     time.sleep(float(os.environ.get("FAKE_GO_SLEEP", "0")))
     if os.environ.get("FAKE_GO_FAIL") == "build":
         print("compile error", file=sys.stderr)
         sys.exit(2)
+    if os.environ.get("FAKE_GO_FAIL") == "badbinary":  # go exits 0, the binary does not run
+        version = "v0.0.0"
     out.write_text("#!/bin/sh\\necho 'version: " + version + "'\\n")
     out.chmod(0o755)
 """
@@ -84,7 +88,7 @@ def test_builds_into_the_cache_with_progress_and_reuses_the_binary(tmp_path, fak
     assert binary == mongodb.ferretdb_binary(tmp_path / "cache")
     assert mongodb.binary_works(binary), "the built binary reports FerretDB's version (version.txt was written)"
     assert said[0].startswith("building FerretDB 1.24.2 with") and said[-1].startswith("FerretDB 1.24.2 built in")
-    assert "github.com/FerretDB/FerretDB/cmd/ferretdb" in (binary.parent / "build.log").read_text()
+    assert "github.com/FerretDB/FerretDB/cmd/ferretdb" in (binary.parent / "build.log").read_text(errors="replace")
     said.clear()
     assert mongodb.build_ferretdb(tmp_path / "cache", progress=said.append) == binary
     assert said == [f"FerretDB 1.24.2 is built: {binary}"]
@@ -104,6 +108,7 @@ class LongCompile(subprocess.Popen):
         if len(LongCompile.bounds) > 20:
             raise AssertionError(f"waited {len(LongCompile.bounds)} times on a finished build")
         if len(LongCompile.bounds) <= 2:
+            super().wait()  # the log is then complete: the progress counts all of its lines
             raise subprocess.TimeoutExpired(self.args, timeout)
         return super().wait(timeout)
 
@@ -114,7 +119,8 @@ def test_reports_progress_while_a_long_compile_runs(tmp_path, fake_go, monkeypat
     said = []
     mongodb.build_ferretdb(tmp_path / "cache", progress=said.append)
     compiling = [line for line in said if line.startswith("  compiling FerretDB: ~")]
-    assert len(compiling) == 2 and re.fullmatch(r"  compiling FerretDB: ~\d+ packages, \d+ s", compiling[0]), said
+    lines = len(mongodb.ferretdb_binary(tmp_path / "cache").with_name("build.log").read_bytes().splitlines())
+    assert len(compiling) == 2 and re.fullmatch(rf"  compiling FerretDB: ~{lines} packages, \d+ s", compiling[0]), said
     assert LongCompile.bounds == [10, 10, 10], "the build loop reports every 10 s while go build runs"
     assert said[-1].startswith("FerretDB 1.24.2 built in")
 
@@ -220,3 +226,20 @@ def test_a_binary_another_process_built_meanwhile_is_used(tmp_path, fake_go, mon
     binary = mongodb.build_ferretdb(tmp_path / "cache", progress=said.append)
     assert said == [f"FerretDB 1.24.2 was built by another process: {binary}"]
     assert not (tmp_path / "modcache").exists(), "nothing was downloaded or built"
+
+
+def test_a_build_whose_binary_does_not_run_fails_and_keeps_the_compiler_s_words(tmp_path, fake_go, monkeypatch):
+    monkeypatch.setenv("FAKE_GO_FAIL", "badbinary")
+    with pytest.raises(ServiceUnavailable) as failed:
+        mongodb.build_ferretdb(tmp_path / "cache", progress=lambda line: None)
+    log = mongodb.ferretdb_binary(tmp_path / "cache").parent / "build.log"
+    assert str(failed.value) == f"building FerretDB 1.24.2 failed (log: {log})"
+    assert not mongodb.ferretdb_binary(tmp_path / "cache").exists(), "a binary that does not run is not installed"
+
+
+def test_the_compiler_s_errors_go_to_the_build_log(tmp_path, fake_go, monkeypatch):
+    monkeypatch.setenv("FAKE_GO_FAIL", "build")
+    with pytest.raises(ServiceUnavailable):
+        mongodb.build_ferretdb(tmp_path / "cache", progress=lambda line: None)
+    log = mongodb.ferretdb_binary(tmp_path / "cache").parent / "build.log"
+    assert "compile error" in log.read_text(errors="replace")
