@@ -129,3 +129,18 @@ def test_a_reply_that_arrives_in_pieces_is_read_whole(monkeypatch):
     assert ping_problem("127.0.0.1", 1) is None
     assert sockets[0].reply == b"", "the reply was read to its last byte, and no further"
     assert bson.decode(sockets[0].sent[21:]) == {"ping": 1, "$db": "admin"}
+
+
+def test_a_silent_unix_socket_server_is_reported_within_the_bound(tmp_path):
+    path = tmp_path / "mongodb-27018.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)  # accepted by the kernel, never answered
+    try:
+        assert ping_problem(str(path), 27018, timeout=0.2) == "no answer to ping within 0.2 s"
+    finally:
+        server.close()
+
+
+def test_a_file_that_cannot_be_executed_is_not_a_working_binary(tmp_path):
+    assert binary_works(_script(tmp_path / "garbage", "\x7fnot an executable format\n")) is False
