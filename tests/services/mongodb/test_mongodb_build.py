@@ -243,3 +243,36 @@ def test_the_compiler_s_errors_go_to_the_build_log(tmp_path, fake_go, monkeypatc
         mongodb.build_ferretdb(tmp_path / "cache", progress=lambda line: None)
     log = mongodb.ferretdb_binary(tmp_path / "cache").parent / "build.log"
     assert "compile error" in log.read_text(errors="replace")
+
+
+def test_the_seconds_said_are_those_since_the_build_began(tmp_path, fake_go, monkeypatch):
+    from types import SimpleNamespace
+
+    from narrative_fixtures.services.mongodb import server
+
+    readings = iter([100.0])  # the build's start, then 112.4 s on a stubbed clock
+    monkeypatch.setattr(server, "time", SimpleNamespace(perf_counter=lambda: next(readings, 112.4)))
+    monkeypatch.setattr(subprocess, "Popen", LongCompile)
+    monkeypatch.setattr(LongCompile, "bounds", [])
+    said = []
+    binary = mongodb.build_ferretdb(tmp_path / "cache", progress=said.append)
+    assert said[1].endswith(" packages, 12 s") and said[-1] == f"FerretDB 1.24.2 built in 12 s: {binary}", said
+
+
+def test_the_version_probe_is_bounded(tmp_path, monkeypatch):
+    from narrative_fixtures.services.mongodb import server
+
+    asked = []
+    monkeypatch.setattr(server.subprocess, "run", lambda command, **options: asked.append(options) or
+                        AnotherVersion())
+    binary = tmp_path / "ferretdb"
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o755)
+    assert server.binary_works(binary) is False
+    assert asked == [{"capture_output": True, "text": True, "timeout": 20}]
+
+
+class AnotherVersion:
+    """What `ferretdb --version` of another version answers."""
+
+    returncode, stdout = 0, "version: v0.0.0"
