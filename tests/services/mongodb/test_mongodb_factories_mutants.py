@@ -175,8 +175,8 @@ def test_a_database_asks_only_for_the_fixtures_it_uses():
 
 
 def test_a_database_says_which_it_is_in_its_doc():
-    rest = (" with Beanie initialised, empty when it starts and emptied after; refuses a non-test name, a remote"
-            " server or an unclaimed database.")
+    rest = (" with Beanie initialised, empty when it starts (no document; the models' indexes as Beanie makes them,"
+            " no other) and emptied after; refuses a non-test name, a remote server or an unclaimed database.")
     assert inner(database_factory()).__doc__ == (
         "An ``AsyncDatabase`` (the test database on ``mongodb_service``'s server, function scope)" + rest)
     assert inner(database_factory(name="orders_test", scope="module", models=())).__doc__ == (
@@ -244,7 +244,8 @@ async def test_indexes_are_made_once_then_only_bound_and_made_again_when_their_c
         assert calls == [{"database": database, "document_models": [UserData], "skip_indexes": False},
                          {"database": database, "document_models": [UserData], "skip_indexes": True}]
         key = (mongodb_service.url, name, ("narrative_fixtures.models.UserData",))
-        assert request.config.stash[factories._INDEXED][key] == {"user_data"}
+        built = request.config.stash[factories._INDEXED][key]
+        assert set(built) == {"user_data"} and set(built["user_data"]) == {"_id_", "user_uploads"}
         await database.drop_collection("user_data")
         calls.clear()
         await factories._prepared(request, database, janitor, mongodb_service, [UserData])
