@@ -219,3 +219,25 @@ def test_a_dead_runs_folder_is_never_attached_to_and_its_servers_are_stopped(pro
     result.assert_outcomes(passed=2)
     assert str(left) not in {path.read_text() for path in project.path.glob("pid-gw*")}  # never attached to
     assert not pid_alive(left) and not state.path.parent.exists() and stranger.is_running()
+
+
+def test_a_stopped_server_whose_parent_has_not_reaped_it_counts_as_ended():
+    """A shared server's parent is the worker that spawned it, which may still be exiting when the controller stops
+    the server: the zombie it leaves holds no port, so the stop does not wait for the worker."""
+    import subprocess
+    import sys
+
+    import psutil
+
+    from narrative_fixtures.core.reuse import _ended
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert not _ended(child.pid, 0.05)  # alive: not ended within its bound
+        child.kill()
+        assert _ended(child.pid, 30)
+        assert psutil.Process(child.pid).status() == psutil.STATUS_ZOMBIE  # it really was a zombie, not yet reaped
+    finally:
+        child.kill()
+        child.wait()
+    assert _ended(child.pid, 0.05)  # reaped: gone
