@@ -1,0 +1,69 @@
+"""The end of a run does not wait for work nobody needs: our server processes end without the interpreter's
+finalization once they stop serving (their state is thrown away), and the shared servers' watchdog, told by the
+controller that the servers are stopped, ends without importing the plugin."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+from narrative_fixtures.core.shared_servers import STOPPED, WATCHDOG
+
+FINALIZED = "finalization ran"
+
+
+def test_a_stopped_server_flushes_its_output_and_ends_with_its_code_without_finalizing():
+    script = (
+        "import atexit, sys\n"
+        "from narrative_fixtures.core.signals import exit_without_finalizing\n"
+        f"atexit.register(lambda: print({FINALIZED!r}))\n"
+        "sys.stdout.write('served, no newline')\n"  # block-buffered on a pipe: only a flush shows it
+        "sys.stderr.write('a last log line')\n"
+        "exit_without_finalizing(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3
+    assert done.stdout == "served, no newline"
+    assert done.stderr == "a last log line"
+
+
+def test_the_s3_server_process_ends_on_sigterm_with_code_0_and_no_finalization(tmp_path):
+    script = (
+        "import atexit, runpy, sys\n"
+        f"atexit.register(lambda: print({FINALIZED!r}, flush=True))\n"
+        "sys.argv = ['server', '--port', '0']\n"
+        "runpy.run_module('narrative_fixtures.services.s3.server', run_name='__main__')\n"
+    )
+    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        assert "listening on http://127.0.0.1:" in server.stdout.readline()
+        server.send_signal(signal.SIGTERM)
+        out, _ = server.communicate(timeout=60)
+    finally:
+        server.kill()
+    assert server.returncode == 0
+    assert FINALIZED not in out
+
+
+def _watchdog(stdin: bytes, state) -> str:
+    """The watchdog's imports (``-X importtime``) when the controller's end of its pipe says ``stdin``."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", WATCHDOG, str(state)], input=stdin,
+                          capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    return done.stderr.decode()
+
+
+def test_the_watchdog_of_a_controller_that_stopped_its_servers_ends_without_importing_the_plugin(tmp_path):
+    state = tmp_path / "narrative-shared-p1-x" / "services.json"
+    state.parent.mkdir()
+    assert "narrative_fixtures" not in _watchdog(STOPPED, state)
+    assert state.parent.is_dir()  # nothing done: the controller removed what was its own
+
+
+def test_the_watchdog_of_a_controller_that_ended_otherwise_stops_the_runs_servers(tmp_path):
+    state = tmp_path / "narrative-shared-p1-x" / "services.json"
+    state.parent.mkdir()
+    assert "narrative_fixtures.core.shared_servers" in _watchdog(b"", state)  # a pipe closed by a dying controller
+    assert not state.parent.exists()  # stop_run ran: the run's folder is gone
