@@ -9,12 +9,23 @@ package ``narrative_fixtures.signoff``.
 
 import pytest
 
+from steps import installed_distributions
+
 pytest_plugins = ["steps.common"]
 pytest_plugins += ["narrative_fixtures.signoff.plugin", "narrative_fixtures.signoff.allure_labels"]  # reports
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "label(key, value): a Gherkin 'key:value' tag, reported as an Allure label")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session):
+    """Collection reads the installed distributions once: pytest 9 scans every distribution's entry points again
+    for each ``pytest_plugins`` name a test module lists (two dozen scans of ~130 packages here, ~0.2 s of every
+    process's start, each xdist worker's included). Nothing is installed while the suite collects."""
+    with installed_distributions.remembered():
+        return (yield)
 
 
 def pytest_bdd_apply_tag(tag, function):

@@ -63,3 +63,24 @@ def test_a_nested_run_loads_the_same_plugins_and_prints_the_same_header(pytester
     plugins = [line for line in header(remembered) if line.startswith("plugins:")]
     assert len(plugins) == 1 and "bdd-" in plugins[0] and "xdist-" in plugins[0], plugins  # entry points loaded
     assert header(remembered) == header(plain)
+
+
+def test_the_acceptance_suite_collects_with_the_distributions_read_once(request: pytest.FixtureRequest):
+    """The root conftest's collection wrapper: pytest 9 scans every distribution's entry points for each
+    ``pytest_plugins`` name a test module lists; while the suite collects, they are read once."""
+    from pathlib import Path
+
+    root_conftest = Path(request.config.rootpath, "conftest.py")
+    suite = next(plugin for plugin in request.config.pluginmanager.get_plugins()
+                 if getattr(plugin, "__file__", None) == str(root_conftest))
+    original = importlib.metadata.distributions
+    collecting = suite.pytest_collection(request.session)
+    next(collecting)
+    try:
+        first, again = list(importlib.metadata.distributions()), list(importlib.metadata.distributions())
+        assert first and all(isinstance(d, installed_distributions.RememberedDistribution) for d in first)
+        assert [id(d) for d in again] == [id(d) for d in first]
+    finally:
+        with pytest.raises(StopIteration):
+            collecting.send(None)
+    assert importlib.metadata.distributions is original
