@@ -3,7 +3,9 @@ one), so a test can read the bounds and the name each was given."""
 
 from __future__ import annotations
 
-import pymongo
+import importlib
+import sys
+
 import pytest
 
 
@@ -11,6 +13,9 @@ import pytest
 def clients_made(monkeypatch) -> list:
     """The ``pymongo.MongoClient`` instances made during the test, in order (still readable once closed)."""
     made = []
+    # The module the plugin imports from now: an earlier in-process nested run may have dropped and re-imported it,
+    # so a reference taken when this file was imported could be a module nobody imports from any more.
+    pymongo = sys.modules.get("pymongo") or importlib.import_module("pymongo")
 
     class Recorded(pymongo.MongoClient):
         def __init__(self, *args, **kwargs):
