@@ -38,13 +38,27 @@ def test_the_s3_server_process_ends_on_sigterm_with_code_0_and_no_finalization(t
     server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
     try:
-        assert "listening on http://127.0.0.1:" in server.stdout.readline()
+        line = server.stdout.readline()
+        assert "listening on http://127.0.0.1:" in line
+        _answered(line.split("listening on ", 1)[1].strip())  # serving: its SIGTERM handler is in place
         server.send_signal(signal.SIGTERM)
         out, _ = server.communicate(timeout=60)
     finally:
         server.kill()
     assert server.returncode == 0
     assert FINALIZED not in out
+
+
+def _answered(url: str) -> None:
+    """Wait until the server answers a request (any status): it is in its serving loop, as the provider's
+    readiness check waits for before a stop can come."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(url, timeout=30).close()
+    except urllib.error.HTTPError:
+        pass  # an answer all the same
 
 
 def _watchdog(stdin: bytes, state) -> str:
