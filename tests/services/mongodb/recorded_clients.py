@@ -4,7 +4,6 @@ one), so a test can read the bounds and the name each was given."""
 from __future__ import annotations
 
 import importlib
-import sys
 
 import pytest
 
@@ -15,7 +14,7 @@ def clients_made(monkeypatch) -> list:
     made = []
     # The module the plugin imports from now: an earlier in-process nested run may have dropped and re-imported it,
     # so a reference taken when this file was imported could be a module nobody imports from any more.
-    pymongo = sys.modules.get("pymongo") or importlib.import_module("pymongo")
+    pymongo = importlib.import_module("pymongo")  # sys.modules' entry, as the plugin's imports get it
 
     class Recorded(pymongo.MongoClient):
         def __init__(self, *args, **kwargs):
