@@ -176,7 +176,8 @@ def test_a_database_asks_only_for_the_fixtures_it_uses():
 
 def test_a_database_says_which_it_is_in_its_doc():
     rest = (" with Beanie initialised, empty when it starts (no document; the models' indexes as Beanie makes them,"
-            " no other) and emptied after; refuses a non-test name, a remote server or an unclaimed database.")
+            " no other) and emptied after (when the next test of the module sets it up too, by that set-up: one pass);"
+            " refuses a non-test name, a remote server or an unclaimed database.")
     assert inner(database_factory()).__doc__ == (
         "An ``AsyncDatabase`` (the test database on ``mongodb_service``'s server, function scope)" + rest)
     assert inner(database_factory(name="orders_test", scope="module", models=())).__doc__ == (
@@ -241,16 +242,16 @@ async def test_indexes_are_made_once_then_only_bound_and_made_again_when_their_c
     try:
         for _ in range(2):
             assert await factories._prepared(request, database, janitor, mongodb_service, [UserData]) is database
-        assert calls == [{"database": database, "document_models": [UserData], "skip_indexes": False},
-                         {"database": database, "document_models": [UserData], "skip_indexes": True}]
+        # the first builds the indexes; the second finds them all and only binds the class (binding.bind)
+        assert calls == [{"database": database, "document_models": [UserData]}]
+        assert UserData.get_pymongo_collection().database is database
         key = (mongodb_service.url, name, ("narrative_fixtures.models.UserData",))
         built = request.config.stash[factories._INDEXED][key]
         assert set(built) == {"user_data"} and set(built["user_data"]) == {"_id_", "user_uploads"}
         await database.drop_collection("user_data")
         calls.clear()
         await factories._prepared(request, database, janitor, mongodb_service, [UserData])
-        assert calls == [{"database": database, "document_models": [UserData], "skip_indexes": True},
-                         {"database": database, "document_models": [UserData]}]
+        assert calls == [{"database": database, "document_models": [UserData]}]
         assert "user_uploads" in await database.user_data.index_information()
     finally:
         await mongo_client.drop_database(name)
