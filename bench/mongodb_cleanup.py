@@ -5,8 +5,9 @@
 Compares what ``setup_database`` does between tests (empty every collection with ``delete_many`` and re-run
 ``init_beanie``, whose indexes are still there) with dropping the database (``init_beanie`` then recreates the
 collections' indexes), plus the other per-test pieces: a new client, ``init_beanie`` alone, emptying an already
-empty database, and the check before each test that no collection holds a document (``make_empty``: one
-``find_one`` per collection, ``delete_many`` only where something was written). Figures, never assertions.
+empty database, the check before each test that no collection holds a document (looking first with one
+``find_one`` per collection, or deleting without looking, as the janitor does), over the janitor's synchronous
+client, and binding the classes again (:func:`.binding.bind`) against ``init_beanie``. Figures, never assertions.
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ def cold_starts(count: int) -> list[float]:
 
 async def per_test_costs(url: str, tests: int) -> dict[str, list[float]]:
     from beanie import init_beanie
-    from pymongo import AsyncMongoClient
+    from pymongo import AsyncMongoClient, MongoClient
+
+    from narrative_fixtures.services.mongodb.binding import bind
+    from narrative_fixtures.services.mongodb.janitor import empty_database_now, make_empty_now
 
     from narrative_fixtures.models import DEFAULT_MODELS, BatchJob, TrainedModel, UserData
     from narrative_fixtures.services.mongodb import empty_database, make_empty, sample_user_data
@@ -47,6 +51,10 @@ async def per_test_costs(url: str, tests: int) -> dict[str, list[float]]:
     database = client["bench_test"]
     models = list(DEFAULT_MODELS)
     await init_beanie(database=database, document_models=models)
+    janitor = MongoClient(url, tz_aware=True)["bench_test"]
+
+    async def synchronous(work) -> None:
+        work(janitor)
 
     async def a_test_stores_one_of_each() -> None:
         dataset = UserData(**sample_user_data())
@@ -62,6 +70,10 @@ async def per_test_costs(url: str, tests: int) -> dict[str, list[float]]:
         await empty_database(database)
         await init_beanie(database=database, document_models=models, skip_indexes=True)
 
+    async def empty_and_bind() -> None:  # bind's own state: the classes as its last init_beanie left them
+        await empty_database(database)
+        await bind(database, models, url)
+
     async def drop_and_init() -> None:
         await client.drop_database(database.name)
         await init_beanie(database=database, document_models=models)
@@ -72,19 +84,25 @@ async def per_test_costs(url: str, tests: int) -> dict[str, list[float]]:
         await other.close()
 
     variants = {
-        "delete_many every collection + init_beanie (used)": (empty_and_init, True),
+        "delete_many every collection + init_beanie": (empty_and_init, True),
         "drop_database + init_beanie": (drop_and_init, True),
         "delete_many on an already empty database": (lambda: empty_database(database), False),
-        "make_empty (find_one each) on an empty database (used)": (lambda: make_empty(database), False),
+        "make_empty (find_one each) on an empty database": (lambda: make_empty(database), False),
+        "sync janitor: find_one each, delete where found (empty db)": (lambda: synchronous(make_empty_now), False),
+        "sync janitor: delete_many each without looking (used)": (lambda: synchronous(empty_database_now), False),
         "init_beanie alone (indexes exist)": (lambda: init_beanie(database=database, document_models=models), False),
         "init_beanie skip_indexes=True alone": (
             lambda: init_beanie(database=database, document_models=models, skip_indexes=True), False
         ),
         "delete_many + init_beanie skip_indexes (indexes kept)": (empty_and_init_skip, True),
+        "bind: only the binding after a first init_beanie (used)": (lambda: bind(database, models, url), False,
+                                                                      empty_and_bind),
         "new AsyncMongoClient + ping + close": (new_client, False),
     }
     figures = {}
-    for name, (variant, after_a_test) in variants.items():
+    for name, (variant, after_a_test, *reset) in variants.items():
+        reset = reset[0] if reset else empty_and_init
+        await reset()
         times = []
         for _ in range(tests):
             if after_a_test:
@@ -92,10 +110,11 @@ async def per_test_costs(url: str, tests: int) -> dict[str, list[float]]:
             began = time.perf_counter()
             await variant()
             times.append(time.perf_counter() - began)
-            await empty_and_init()
+            await reset()
         figures[name] = times
     await client.drop_database(database.name)
     await client.close()
+    janitor.client.close()
     return figures
 
 
@@ -117,7 +136,7 @@ def main() -> None:
     print(f"per-test costs on {endpoint.summary()}, {args.tests} tests each:")
     for name, times in figures.items():
         ordered = sorted(times)
-        print(f"  {name:52s} median {statistics.median(times) * 1000:6.2f} ms"
+        print(f"  {name:58s} median {statistics.median(times) * 1000:6.2f} ms"
               f"   p90 {ordered[int(0.9 * len(ordered))] * 1000:6.2f} ms")
 
 
