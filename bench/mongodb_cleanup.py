@@ -42,7 +42,10 @@ async def per_test_costs(url: str, tests: int) -> dict[str, list[float]]:
     from pymongo import AsyncMongoClient, MongoClient
 
     from narrative_fixtures.services.mongodb.binding import bind
-    from narrative_fixtures.services.mongodb.janitor import built_indexes, make_clean_now, make_empty_now
+    from narrative_fixtures.services.mongodb.janitor import (
+        _delete_every_document, _index_information, built_indexes, empty_database_now, make_clean_now,
+        make_empty_now,
+    )
 
     from narrative_fixtures.models import DEFAULT_MODELS, BatchJob, TrainedModel, UserData
     from narrative_fixtures.services.mongodb import empty_database, make_empty, sample_user_data
@@ -58,10 +61,15 @@ async def per_test_costs(url: str, tests: int) -> dict[str, list[float]]:
 
     built = built_indexes(janitor, sorted({model.get_collection_name() for model in models}))
 
-    def through_the_helpers(database) -> None:  # what make_clean_now does, with delete_many and index_information
+    def through_the_helpers(database) -> None:  # make_clean_now's commands, sent by delete_many, index_information
         for name in database.list_collection_names():
             database[name].delete_many({})
             database[name].index_information()
+
+    def by_its_own_commands(database) -> None:  # the same commands, as the janitor sends them
+        for name in database.list_collection_names():
+            _delete_every_document(database, name)
+            _index_information(database, name)
 
     async def a_test_stores_one_of_each() -> None:
         dataset = UserData(**sample_user_data())
@@ -95,9 +103,11 @@ async def per_test_costs(url: str, tests: int) -> dict[str, list[float]]:
         "drop_database + init_beanie": (drop_and_init, True),
         "delete_many on an already empty database": (lambda: empty_database(database), False),
         "make_empty (find_one each) on an empty database": (lambda: make_empty(database), False),
-        "sync janitor: find_one each, delete where found (empty db)": (lambda: synchronous(make_empty_now), False),
-        "sync janitor: delete_many + index_information helpers each": (lambda: synchronous(through_the_helpers), False),
-        "sync janitor: make_clean_now, its own delete + listIndexes (used)": (
+        "sync: find_one each, delete where found (empty db)": (lambda: synchronous(make_empty_now), False),
+        "sync: delete each without looking (empty db, used)": (lambda: synchronous(empty_database_now), False),
+        "sync: delete + listIndexes each, by the helpers": (lambda: synchronous(through_the_helpers), False),
+        "sync: delete + listIndexes each, by Database.command (used)": (lambda: synchronous(by_its_own_commands), False),
+        "sync: make_clean_now (those commands, the indexes compared)": (
             lambda: synchronous(lambda database: make_clean_now(database, built)), False),
         "init_beanie alone (indexes exist)": (lambda: init_beanie(database=database, document_models=models), False),
         "init_beanie skip_indexes=True alone": (
