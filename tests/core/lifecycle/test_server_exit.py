@@ -81,3 +81,40 @@ def test_the_watchdog_of_a_controller_that_ended_otherwise_stops_the_runs_server
     state.parent.mkdir()
     assert "narrative_fixtures.core.shared_servers" in _watchdog(b"", state)  # a pipe closed by a dying controller
     assert not state.parent.exists()  # stop_run ran: the run's folder is gone
+
+
+class _Server:
+    """A server whose serving loop records the SIGTERM handler in force and ends as Ctrl-C ends it."""
+
+    def __init__(self):
+        self.handler_while_serving = self.closed = None
+
+    def serve_forever(self, poll_interval):
+        self.handler_while_serving = signal.getsignal(signal.SIGTERM)
+        raise KeyboardInterrupt
+
+    def server_close(self):
+        self.closed = True
+
+
+def test_a_server_announces_itself_flushed_once_sigterm_is_handled_then_serves_and_closes(monkeypatch):
+    import io
+
+    from narrative_fixtures.core.signals import serve_until_stopped
+
+    seen = []
+
+    class Stdout(io.StringIO):
+        def flush(self):  # what a parent reading the pipe would see now, and who handles SIGTERM then
+            seen.append((self.getvalue(), signal.getsignal(signal.SIGTERM)))
+
+    monkeypatch.setattr(sys, "stdout", Stdout())
+    server = _Server()
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        assert serve_until_stopped(server, "listening on 127.0.0.1:4242") == 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert seen and seen[-1][0] == "listening on 127.0.0.1:4242\n"
+    assert seen[-1][1] not in (signal.SIG_DFL, signal.SIG_IGN, previous)  # ours, before the line went out
+    assert server.handler_while_serving is seen[-1][1] and server.closed

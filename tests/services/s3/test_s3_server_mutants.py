@@ -5,7 +5,6 @@ found them reached only in the server's own process (where it cannot see which t
 from __future__ import annotations
 
 import http.client
-import io
 import logging
 import os
 import re
@@ -252,25 +251,14 @@ def own_environment():
     os.environ.update(before)
 
 
-class _Stdout(io.StringIO):
-    def __init__(self) -> None:
-        super().__init__()
-        self.flushed_at = []
-
-    def flush(self) -> None:
-        self.flushed_at.append(self.getvalue())
-
-
 def test_the_server_says_where_it_listens_at_once_then_serves_until_stopped(own_environment, monkeypatch):
-    served, stdout = [], _Stdout()
+    served = []
     made = SimpleNamespace(server_port=4242)
     monkeypatch.setattr(s3_server, "make_server", lambda host, port: made if (host, port) == ("127.0.0.1", 0) else None)
-    monkeypatch.setattr(s3_server, "serve_until_stopped", lambda server: served.append(server) or 0)
-    monkeypatch.setattr(sys, "stdout", stdout)
-    assert s3_server.main(["--port", "0"]) == 0
-    assert stdout.getvalue() == "moto S3 server listening on http://127.0.0.1:4242\n"
-    assert stdout.flushed_at[-1:] == [stdout.getvalue()]  # the line is out before serving starts
-    assert served == [made] and os.environ["AWS_DEFAULT_REGION"] == "us-east-1"
+    monkeypatch.setattr(s3_server, "serve_until_stopped", lambda server, announce: served.append((server, announce)))
+    assert s3_server.main(["--port", "0"]) is None  # what serve_until_stopped answered
+    assert served == [(made, "moto S3 server listening on http://127.0.0.1:4242")]  # said once SIGTERM is handled
+    assert os.environ["AWS_DEFAULT_REGION"] == "us-east-1"
 
 
 def test_a_server_that_cannot_listen_says_why_naming_the_address_and_ends_with_status_1(own_environment, monkeypatch,
