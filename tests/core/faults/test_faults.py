@@ -37,6 +37,7 @@ import pytest
 from narrative_fixtures.provisioning import ProvisionContext, port_accepts
 from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES, settings
 from tests.core.server_records import pid_alive
+from tests.terminal_signals import as_from_a_terminal
 
 SERVICES = ("redis", "mongodb", "s3", "openai")
 
@@ -314,6 +315,7 @@ def test_an_interrupted_run_leaves_no_service_process_port_or_temp_data(services
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider"],
         cwd=services_project.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        preexec_fn=as_from_a_terminal,
     )
     try:
         deadline = time.monotonic() + 90

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.core.server_records import RECORD_PIDS, pid_alive, records
+from tests.terminal_signals import as_from_a_terminal
 
 WAITS = "import time\ndef test_waits(record):\n    time.sleep(60)\n"
 
@@ -23,15 +24,8 @@ def _start(project, tmpdir: Path, record: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", *args],
         cwd=project.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        preexec_fn=_default_stopping_signals,
+        preexec_fn=as_from_a_terminal,
     )
-
-
-def _default_stopping_signals() -> None:
-    """The run starts as from a terminal: a suite launched under ``nohup`` passes SIGHUP on ignored, and the plugin
-    leaves a signal someone chose to ignore alone (core.signals), so the SIGHUP test would wait for nothing."""
-    for signum in (signal.SIGHUP, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_DFL)
 
 
 def _wait_for(record: Path, process: subprocess.Popen, count: int = 1) -> list[dict]:

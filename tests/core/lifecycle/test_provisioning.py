@@ -14,6 +14,7 @@ import pytest
 from narrative_fixtures.errors import ServiceUnavailable
 from narrative_fixtures.provisioning import ServerProcess, free_port, port_accepts
 from tests.core.server_records import RECORD_PIDS, pid_alive, records
+from tests.terminal_signals import as_from_a_terminal
 
 
 def test_a_run_without_redis_tests_starts_no_redis(project):
@@ -64,7 +65,7 @@ def test_interrupted_run_stops_its_services(project, signum):
     env = {**os.environ, "RECORD_TO": str(record)}
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider"],
-        cwd=project.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=project.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=as_from_a_terminal,
     )
     deadline = time.monotonic() + 30
     while not (record.exists() and record.read_text().strip()):
