@@ -41,6 +41,35 @@ MONGODB_VARIABLES = (
 )
 
 
+def point_nested_runs_at(project, url: str | None = None, database: str | None = None):
+    """A pytester project whose nested runs read none of the outer run's MongoDB settings and find the built
+    FerretDB; with ``url`` (and ``database``) they use that server as an external one. Returns the project."""
+    for variable in MONGODB_VARIABLES:
+        project._monkeypatch.delenv(variable, raising=False)
+    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
+    if url is not None:
+        project._monkeypatch.setenv("TEST_MONGODB_URI", url)
+    if database is not None:
+        project._monkeypatch.setenv("TEST_MONGODB_DB", database)
+    return project
+
+
+@contextmanager
+def throwaway_database(url: str, prefix: str) -> Iterator:
+    """A synchronous PyMongo ``Database`` with a fresh test name on ``url``, dropped (and its client closed) after."""
+    import uuid
+
+    import pymongo
+
+    client = pymongo.MongoClient(url, serverSelectionTimeoutMS=2000)
+    database = client[f"{prefix}_{uuid.uuid4().hex[:10]}_test"]
+    try:
+        yield database
+    finally:
+        client.drop_database(database.name)
+        client.close()
+
+
 @contextmanager
 def own_ferretdb_with_users(user: str, password: str) -> Iterator[str]:
     """A FerretDB that requires authentication (its experimental new auth, user created at start); yields its URL

@@ -10,7 +10,7 @@ import itertools
 import pymongo
 import pytest
 
-from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES, own_ferretdb
+from tests.mongodb_support import own_ferretdb, point_nested_runs_at
 
 DATABASES = itertools.count()
 
@@ -49,11 +49,7 @@ def ferretdb():
 @pytest.fixture
 def database_project(project, ferretdb):
     database = f"emptied_{next(DATABASES)}_test"
-    for variable in MONGODB_VARIABLES:
-        project._monkeypatch.delenv(variable, raising=False)
-    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
-    project._monkeypatch.setenv("TEST_MONGODB_URI", ferretdb.url)
-    project._monkeypatch.setenv("TEST_MONGODB_DB", database)
+    point_nested_runs_at(project, ferretdb.url, database)
     client = pymongo.MongoClient(ferretdb.url, serverSelectionTimeoutMS=2000)
     project.left_in_database = lambda: sum(  # what survived the run, its claim aside
         client[database][name].count_documents({}) for name in client[database].list_collection_names()

@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES, own_ferretdb
+from tests.mongodb_support import own_ferretdb, point_nested_runs_at, throwaway_database
 
 DATABASES = itertools.count()
 MODEL_INDEXES = ["user_uploads", "queue_order"]  # UserData's and BatchJob's, as Beanie makes them
@@ -82,12 +82,7 @@ def ferretdb():
 
 @pytest.fixture
 def index_project(project, ferretdb):
-    for variable in MONGODB_VARIABLES:
-        project._monkeypatch.delenv(variable, raising=False)
-    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
-    project._monkeypatch.setenv("TEST_MONGODB_URI", ferretdb.url)
-    project._monkeypatch.setenv("TEST_MONGODB_DB", f"indexes_{next(DATABASES)}_test")
-    return project
+    return point_nested_runs_at(project, ferretdb.url, f"indexes_{next(DATABASES)}_test")
 
 
 def _seen(project, tests: str) -> str:
@@ -129,15 +124,8 @@ def test_a_collection_the_app_made_before_the_first_database_test_loses_its_inde
 
 @pytest.fixture
 def fresh(mongodb_service):
-    import uuid
-
-    import pymongo
-
-    client = pymongo.MongoClient(mongodb_service.url, serverSelectionTimeoutMS=2000)
-    database = client[f"clean_{uuid.uuid4().hex[:10]}_test"]
-    yield database
-    client.drop_database(database.name)
-    client.close()
+    with throwaway_database(mongodb_service.url, "clean") as database:
+        yield database
 
 
 def _build(database):

@@ -3,23 +3,20 @@ PyMongo's helpers would: the same indexes in the same form, the same documents d
 
 from __future__ import annotations
 
-import uuid
 from types import SimpleNamespace
 
-import pymongo
 import pytest
 from pymongo.errors import OperationFailure, WriteError
 
 from narrative_fixtures.services.mongodb.janitor import _delete_every_document, _index_information
 
+from tests.mongodb_support import throwaway_database
+
 
 @pytest.fixture
 def database(mongodb_service):
-    client = pymongo.MongoClient(mongodb_service.url, serverSelectionTimeoutMS=2000)
-    found = client[f"janitor_commands_{uuid.uuid4().hex[:8]}_test"]
-    yield found
-    client.drop_database(found.name)
-    client.close()
+    with throwaway_database(mongodb_service.url, "janitor_commands") as found:
+        yield found
 
 
 def test_the_indexes_are_those_index_information_gives(database):
