@@ -1,7 +1,8 @@
 """``setup_database`` empties after each test, also when it leaves that pass to the next test's set-up (core.next_test:
 the next test of the module sets it up too, and its set-up empties anyway). Nested runs on a FerretDB of this
 module's own, as an external server: each test writes, later ones count what they see, and after the run a client of
-this test counts what survived in the database."""
+this test counts what survived in the database; and on their own embedded server, where the janitor reads the
+store instead of asking (services/mongodb/storage.py)."""
 
 from __future__ import annotations
 
@@ -46,9 +47,15 @@ def ferretdb():
         yield endpoint
 
 
-@pytest.fixture
-def database_project(project, ferretdb):
+@pytest.fixture(params=["external", "embedded"])
+def database_project(request, project, ferretdb):
+    """Nested runs on this module's server as an external one (their janitor asks it over the wire; a client of this
+    test counts what survived the run: ``left_in_database()``), or on their own embedded one (their janitor looks
+    into its store, services/mongodb/storage.py; it is gone after the run)."""
     database = f"emptied_{next(DATABASES)}_test"
+    if request.param == "embedded":
+        yield point_nested_runs_at(project, database=database)
+        return
     point_nested_runs_at(project, ferretdb.url, database)
     client = pymongo.MongoClient(ferretdb.url, serverSelectionTimeoutMS=2000)
     project.left_in_database = lambda: sum(  # what survived the run, its claim aside
@@ -65,6 +72,7 @@ def _run(project, *args, **modules):
     return result, [int(line.split("SEEN", 1)[1]) for line in result.outlines if "SEEN" in line]
 
 
+@pytest.mark.parametrize("database_project", ["external"], indirect=True)  # counts after the run
 def test_the_next_setup_database_test_of_the_module_sees_nothing_and_the_last_test_s_writes_are_gone(
         database_project):
     tests = WRITES.format(n=1) + COUNTS_WITH.format(n=2, fixture="setup_database") + WRITES.format(n=3)
@@ -103,6 +111,7 @@ async def test_2_never_sets_up(broken, setup_database):
     assert seen == [0]
 
 
+@pytest.mark.parametrize("database_project", ["external"], indirect=True)  # counts after the run
 def test_a_run_stopped_after_a_failure_leaves_nothing_behind(database_project):
     fails_after_writing = WRITES.format(n=1) + "    assert False, 'the test fails after writing'\n"
     result, seen = _run(database_project, "-x", test_app=fails_after_writing
@@ -111,6 +120,7 @@ def test_a_run_stopped_after_a_failure_leaves_nothing_behind(database_project):
     assert database_project.left_in_database() == 0
 
 
+@pytest.mark.parametrize("database_project", ["external"], indirect=True)  # counts after the run
 def test_the_first_test_of_the_next_module_finds_the_database_emptied_even_before_its_set_up(database_project):
     """Its module's fixtures run first (here one that counts before ``setup_database`` is set up): the pass is never
     left across a module's boundary."""

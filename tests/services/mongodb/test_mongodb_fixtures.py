@@ -221,6 +221,7 @@ def test_a_server_killed_mid_run_fails_the_next_tests_clearly(mongo_project):
 
         @pytest.mark.asyncio
         async def test_1_kills_the_server(request, setup_database):
+            await setup_database["notes"].insert_one({"text": "left for the teardown to delete"})
             os.kill(registry_of(request.config).owned("mongodb").pid, signal.SIGKILL)
 
         @pytest.mark.asyncio
@@ -232,7 +233,7 @@ def test_a_server_killed_mid_run_fails_the_next_tests_clearly(mongo_project):
         """
     )
     result = mongo_project.runpytest_subprocess("-p", "no:randomly", "--timeout", "60")
-    # test 1 passes, its teardown (emptying the database) errors on the dead server; test 2 fails at setup
+    # test 1 passes, its teardown (deleting its document) errors on the dead server; test 2 fails at setup
     result.assert_outcomes(passed=2, errors=2)
     result.stdout.fnmatch_lines(["*mongodb: the embedded server (pid *) stopped during the run (killed by signal 9)*"])
 

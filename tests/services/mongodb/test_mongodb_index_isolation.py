@@ -80,8 +80,12 @@ def ferretdb():
         yield endpoint
 
 
-@pytest.fixture
-def index_project(project, ferretdb):
+@pytest.fixture(params=["external", "embedded"])
+def index_project(request, project, ferretdb):
+    """A project whose nested runs use a server of this module's as an external one (the janitor asks it over the
+    wire), or their own embedded one (the janitor looks into its store, services/mongodb/storage.py)."""
+    if request.param == "embedded":
+        return point_nested_runs_at(project, database=f"indexes_{next(DATABASES)}_test")
     return point_nested_runs_at(project, ferretdb.url, f"indexes_{next(DATABASES)}_test")
 
 
