@@ -60,6 +60,8 @@ class Comparison:
     plugins: tuple[str, ...] = ()
     target: str = ""
     extra: dict = field(default_factory=dict)
+    # ours measured also on a server of the nested run's own (embedded mode, none of ``env``): what it does there
+    own_server: str = ""
 
 
 BASELINE = """
@@ -182,6 +184,7 @@ async def test_peer(peer, n):  # a database of its own: ours refuses one holding
         ),
         plugins=("pytest_mongo",),
         target="setup_database within 1.2x of pytest-mongo's client (issue 15)",
+        own_server="its own embedded FerretDB, same binary and settings: the janitor reads its store",
     ),
     "s3": Comparison(
         "s3",
@@ -269,22 +272,24 @@ def per_test(service: str, tests: int, rounds: int = 3) -> dict:
             (shared / "pytest.ini").write_text(SESSION_LOOP_INI + comparison.ini(endpoint))
             env = comparison.env(endpoint)
             ours_source = comparison.ours.format(n=tests)
-            variants = {  # name -> (project, module, source, plugins)
-                "empty": (workdir, "baseline", BASELINE.format(n=tests), ()),
-                "empty async": (workdir, "baseline_async", ASYNC_BASELINE.format(n=tests), ()),
-                "ours": (workdir, "ours", ours_source, ()),
-                **({"empty async, session loop": (shared, "baseline_async", ASYNC_BASELINE.format(n=tests), ()),
-                    "ours, session loop": (shared, "ours", ours_source, ())} if is_async(ours_source) else {}),
-                **{f"peer {name}": (workdir, "peer", source.format(n=tests), comparison.plugins)
+            variants = {  # name -> (project, module, source, plugins, environment)
+                "empty": (workdir, "baseline", BASELINE.format(n=tests), (), env),
+                "empty async": (workdir, "baseline_async", ASYNC_BASELINE.format(n=tests), (), env),
+                "ours": (workdir, "ours", ours_source, (), env),
+                **({"ours, own server": (workdir, "ours", ours_source, (), {})} if comparison.own_server else {}),
+                **({"empty async, session loop": (shared, "baseline_async", ASYNC_BASELINE.format(n=tests), (), env),
+                    "ours, session loop": (shared, "ours", ours_source, (), env)} if is_async(ours_source) else {}),
+                **{f"peer {name}": (workdir, "peer", source.format(n=tests), comparison.plugins, env)
                    for name, source in comparison.peers.items()},
             }
             rounds_of = {name: [] for name in variants}
             for _ in range(rounds):
-                for name, (project, module, source, plugins) in variants.items():
-                    rounds_of[name].append(run_nested(project, module, source, env, plugins)["median_s"])
+                for name, (project, module, source, plugins, environment) in variants.items():
+                    rounds_of[name].append(run_nested(project, module, source, environment, plugins)["median_s"])
             median = {name: statistics.median(figures) for name, figures in rounds_of.items()}
             baselines = {False: median["empty"], True: median["empty async"]}
             ours = median["ours"] - baselines[is_async(ours_source)]
+            own = median["ours, own server"] - baselines[is_async(ours_source)] if comparison.own_server else None
             session_loop = None
             if is_async(ours_source):
                 session_loop = median["ours, session loop"] - median["empty async, session loop"]
@@ -292,6 +297,8 @@ def per_test(service: str, tests: int, rounds: int = 3) -> dict:
             for name, source in comparison.peers.items():
                 overhead = median[f"peer {name}"] - baselines[is_async(source)]
                 peers[name] = {"overhead_ms": overhead * 1000, "ratio_ours_to_peer": ours / overhead}
+                if own is not None:
+                    peers[name]["ratio_ours_own_server_to_peer"] = own / overhead
                 if session_loop is not None:
                     peers[name]["ratio_ours_session_loop_to_peer"] = session_loop / overhead
     finally:
@@ -303,6 +310,8 @@ def per_test(service: str, tests: int, rounds: int = 3) -> dict:
                                 for name, figures in rounds_of.items()},
         "ours_overhead_ms": ours * 1000,
         "ours_session_loop_overhead_ms": None if session_loop is None else session_loop * 1000,
+        "ours_own_server_overhead_ms": None if own is None else own * 1000,
+        "own_server": comparison.own_server,
         "peers": peers,
         "target": comparison.target,
         "empty_test_ms": baselines[False] * 1000,
@@ -404,12 +413,17 @@ def table(results: dict) -> str:
         lines.append(f"| per-test overhead {service} (ours) | {figures['ours_overhead_ms']:.2f} ms (empty test"
                      f" {figures['empty_test_ms']:.2f} ms, empty async test {figures['empty_async_test_ms']:.2f} ms)"
                      " | |")
+        if figures.get("ours_own_server_overhead_ms") is not None:
+            lines.append(f"| per-test overhead {service} (ours on {figures['own_server']}) |"
+                         f" {figures['ours_own_server_overhead_ms']:.2f} ms | |")
         if figures.get("ours_session_loop_overhead_ms") is not None:
             lines.append(f"| per-test overhead {service} (ours, a session-wide event loop) |"
                          f" {figures['ours_session_loop_overhead_ms']:.2f} ms | |")
         for peer, peer_figures in figures["peers"].items():
             session = peer_figures.get("ratio_ours_session_loop_to_peer")
             also = f"; with a session loop {session:.2f}x" if session is not None else ""
+            own = peer_figures.get("ratio_ours_own_server_to_peer")
+            also += f"; on its own server {own:.2f}x" if own is not None else ""
             target = "(a reference, not a rival)" if peer == ASYNC_FLOOR else figures["target"]
             lines.append(f"| per-test overhead {service}: {peer} | {peer_figures['overhead_ms']:.2f} ms;"
                          f" ours/peer = {peer_figures['ratio_ours_to_peer']:.2f}x{also} | {target} |")

@@ -37,3 +37,15 @@ def test_every_server_is_asked_to_stop_before_the_registry_waits_for_any(tmp_pat
     registry.close()
     # the in-process server (no terminate) is only stopped; the processes are all asked before any wait
     assert calls == ["terminate s3", "terminate redis", "stop openai", "stop s3", "stop redis"], calls
+
+
+def test_what_the_run_closes_before_its_servers_stop_is_closed_first_the_last_given_first(tmp_path: Path):
+    calls: list[str] = []
+    settings = cfg.resolve({}, {}, {"services_log_dir": str(tmp_path / "logs")}, tmp_path)
+    registry = ServiceRegistry(settings, {"redis": lambda: Provider(Owned("redis", calls))}, "master")
+    registry.endpoint("redis")
+    registry.before_stop(lambda: calls.append("close the janitor"))
+    registry.before_stop(lambda: calls.append("close the reader"))
+    registry.close()
+    registry.close()  # a second close calls nothing again
+    assert calls == ["close the reader", "close the janitor", "terminate redis", "stop redis"], calls

@@ -1,6 +1,6 @@
 """``setup_database`` with pytest-asyncio's per-test event loops: the janitor's emptying and checks go through one
 synchronous PyMongo client for the run (no connection handshake per test, independent of event loops), closed at
-the run's end; a collection a test dropped gets the models' indexes back in the next test; the registered models
+the run's end before the server is asked to stop; a collection a test dropped gets the models' indexes back in the next test; the registered models
 are imported once, each test getting a list of its own."""
 
 from __future__ import annotations
@@ -16,9 +16,21 @@ PER_TEST_LOOPS_INI = (
 
 CONFTEST = """
 import pytest
+from narrative_fixtures.core.processes import ServerProcess
 from narrative_fixtures.services.mongodb.factories import _JANITORS
 
 janitors = []
+terminate = ServerProcess.terminate
+
+
+def terminate_and_say(server):
+    # FerretDB waits 3 s for a connection still open when asked to stop: the janitor must be closed by then
+    if server.name == "mongodb":
+        print(f"\\nAT-SERVER-STOP {[client._closed for client in janitors]}")
+    terminate(server)
+
+
+ServerProcess.terminate = terminate_and_say
 
 
 def pytest_configure(config):
@@ -80,3 +92,4 @@ def test_one_janitor_client_for_the_run_closed_at_its_end_indexes_made_again_mod
     output = result.stdout.str()
     assert "JANITORS 1 of 7" in output, output  # the same client after every one of the seven tests
     assert f"JANITOR-CLOSED {[True] * 7}" in output, output
+    assert f"AT-SERVER-STOP {[True] * 7}" in output, output  # closed before the server was asked to stop
