@@ -302,11 +302,15 @@ async def test_clients_are_pooled_per_options_and_a_closed_one_is_replaced(reque
         assert replaced is not first and await replaced.admin.command("ping") == {"ok": 1.0}
 
 
-def test_the_janitor_waits_as_long_as_the_probe_and_is_closed_with_the_run(mongodb_service):
-    cleanups = []
-    run = SimpleNamespace(config=SimpleNamespace(stash=pytest.Stash(), add_cleanup=cleanups.append))
+def test_the_janitor_waits_as_long_as_the_probe_and_is_closed_before_the_servers_stop(mongodb_service):
+    from narrative_fixtures.core.registry import ServiceRegistry
+    from narrative_fixtures.services.common import REGISTRY_KEY
+    from tests.mongodb_support import settings
+
+    run = SimpleNamespace(config=SimpleNamespace(stash=pytest.Stash()))
+    registry = run.config.stash[REGISTRY_KEY] = ServiceRegistry(settings(), {}, "master")
     janitor = factories._janitor(run, mongodb_service)
     assert janitor.options.server_selection_timeout == factories.SELECTION_TIMEOUT_MS / 1000
-    assert len(cleanups) == 1 and not janitor._closed
-    cleanups[0]()
+    assert len(registry._before_stop) == 1 and not janitor._closed
+    registry.close()
     assert janitor._closed and run.config.stash[factories._JANITORS] == {}
