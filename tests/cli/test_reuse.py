@@ -28,6 +28,10 @@ def test_bucket_starts_empty(s3_client, test_s3_bucket, round):
 async def test_database_starts_empty(setup_database, round):
     assert await setup_database["things"].count_documents({}) == 0
     await setup_database["things"].insert_one({"round": round})
+
+def test_the_janitor_reads_the_reused_server_s_store(request, mongodb_service):
+    from narrative_fixtures.services.mongodb.factories import _store
+    assert _store(request, mongodb_service) is not None  # up's FerretDB: its command line names its store
 """
 
 INI = """
@@ -56,7 +60,7 @@ def test_up_env_then_a_reusing_run_starts_no_server_and_down_leaves_no_process(p
 
     result = project.runpytest_subprocess("-p", "no:randomly", "-n", "2", "--reuse-services", timeout=300)
 
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=9)
     header = result.stdout.str()
     assert "redis: mode=embedded (TEST_REDIS_URL is narrative-services up's server)" in header
     assert f"reused: pid {pids['redis']} from narrative-services up" in header
