@@ -11,7 +11,7 @@ import itertools
 import pymongo
 import pytest
 
-from tests.mongodb_support import own_ferretdb, point_nested_runs_at
+from tests.mongodb_support import point_nested_runs_at
 
 DATABASES = itertools.count()
 
@@ -39,12 +39,6 @@ COUNTS_WITH = """
 async def test_{n}_counts_with_{fixture}({fixture}):
     print("SEEN", await seen({fixture}))
 """
-
-
-@pytest.fixture(scope="module")
-def ferretdb():
-    with own_ferretdb() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture(params=["external", "embedded"])

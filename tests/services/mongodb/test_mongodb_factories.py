@@ -7,16 +7,9 @@ from __future__ import annotations
 import pymongo
 import pytest
 
-from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES, own_ferretdb
+from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES
 
 PLAIN_INI = "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
-
-
-@pytest.fixture(scope="module")
-def ferretdb():
-    """A FerretDB of this module's own, used by the nested runs as an 'external' server."""
-    with own_ferretdb() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture

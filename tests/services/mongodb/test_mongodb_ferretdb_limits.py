@@ -14,14 +14,6 @@ import pytest
 from bson import DBRef, ObjectId
 from pymongo.errors import OperationFailure, WriteError
 
-from tests.mongodb_support import own_ferretdb
-
-
-@pytest.fixture(scope="module")
-def ferretdb():
-    with own_ferretdb() as endpoint:
-        yield endpoint
-
 
 @pytest.fixture
 def database(ferretdb):

@@ -10,7 +10,7 @@ from pymongo.errors import OperationFailure
 
 from narrative_fixtures.services.mongodb.fidelity import TABLE
 from tests import fidelity_support as checks
-from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES, own_ferretdb
+from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES
 
 APP_TESTS = """
 import pytest
@@ -159,12 +159,6 @@ def test_every_difference_names_a_reproduction_that_exists():
 ])
 def test_the_table_recognises_each_difference_and_nothing_else(command, request_, operations):
     assert [difference.operation for difference in TABLE.find(command, request_)] == operations
-
-
-@pytest.fixture(scope="module")
-def ferretdb():
-    with own_ferretdb() as endpoint:
-        yield endpoint
 
 
 def test_a_transaction_is_refused_by_ferretdb(ferretdb):

@@ -37,13 +37,6 @@ def mongo_project(project):
     return project
 
 
-@pytest.fixture(scope="module")
-def ferretdb():
-    """A FerretDB of this module's own, used by the nested runs as an 'external' server."""
-    with own_ferretdb() as endpoint:
-        yield endpoint
-
-
 @pytest.fixture
 def external(mongo_project, ferretdb):
     """Point the nested runs at the module's FerretDB; returns a sync client to look at what they did."""

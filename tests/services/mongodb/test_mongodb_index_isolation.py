@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from tests.mongodb_support import own_ferretdb, point_nested_runs_at, throwaway_database
+from tests.mongodb_support import point_nested_runs_at, throwaway_database
 
 DATABASES = itertools.count()
 MODEL_INDEXES = ["user_uploads", "queue_order"]  # UserData's and BatchJob's, as Beanie makes them
@@ -72,12 +72,6 @@ from narrative_fixtures.services.mongodb.factories import database_factory
 
 raw_db = database_factory(name="raw_{n}_test", models=())
 """
-
-
-@pytest.fixture(scope="module")
-def ferretdb():
-    with own_ferretdb() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture(params=["external", "embedded"])

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES, own_ferretdb
+from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES
 
 SEEDS = (1, 2, 3, 4, 5)
 DATABASES = itertools.count()
@@ -45,12 +45,6 @@ HEADER = "import pymongo\nimport pytest\n"
 FORWARD = [STARTS_EMPTY.format(name="a1"), WRITES_SYNC.format(name="w1"), STARTS_EMPTY.format(name="a2"),
            WRITES_ASYNC.format(name="w2"), STARTS_EMPTY.format(name="a3")]
 TESTS = len(FORWARD)
-
-
-@pytest.fixture(scope="module")
-def ferretdb():
-    with own_ferretdb() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture

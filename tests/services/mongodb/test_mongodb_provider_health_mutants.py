@@ -9,15 +9,7 @@ import pytest
 
 from narrative_fixtures.services.mongodb.endpoint import MongoDBEndpoint
 from narrative_fixtures.services.mongodb.provider import PROVIDER, _hide
-from tests.mongodb_support import own_ferretdb
 from tests.services.mongodb.provider_support import config, free_port
-
-
-@pytest.fixture(scope="module")
-def ferretdb():
-    """A FerretDB of this module's own, reached as an external server."""
-    with own_ferretdb() as endpoint:
-        yield endpoint
 
 
 # --- health ------------------------------------------------------------------------------------------------------

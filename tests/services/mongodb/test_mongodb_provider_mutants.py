@@ -15,15 +15,8 @@ from narrative_fixtures.services.mongodb.provider import (
 )
 from narrative_fixtures.services.mongodb.spec import SPEC
 from tests.services.mongodb.provider_support import config
-from tests.mongodb_support import LOG_DIR, own_ferretdb, settings
+from tests.mongodb_support import LOG_DIR, settings
 from tests.services.mongodb.recorded_clients import clients_made  # noqa: F401 - a fixture
-
-
-@pytest.fixture(scope="module")
-def ferretdb():
-    """A FerretDB of this module's own (started by the provider under test), reached as an external server."""
-    with own_ferretdb() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture

@@ -30,13 +30,6 @@ async def test_uses_mongodb(setup_database, n):
 """
 
 
-@pytest.fixture(scope="module")
-def ferretdb():
-    """A FerretDB of this module's own, used by the nested runs as an 'external' server."""
-    with own_ferretdb() as endpoint:
-        yield endpoint
-
-
 @pytest.fixture
 def external(project, ferretdb):
     """A nested project pointed at the module's FerretDB; yields a sync client to plant and count sentinels."""

@@ -15,13 +15,7 @@ import pytest
 
 from narrative_fixtures.services.mongodb import factories
 from narrative_fixtures.services.mongodb.storage import Look, StoreReader
-from tests.mongodb_support import own_ferretdb, point_nested_runs_at
-
-
-@pytest.fixture(scope="module")
-def ferretdb():
-    with own_ferretdb() as endpoint:
-        yield endpoint
+from tests.mongodb_support import point_nested_runs_at
 
 
 @pytest.fixture
