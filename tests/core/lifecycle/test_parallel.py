@@ -88,3 +88,43 @@ def test_an_external_redis_gives_each_worker_its_own_database(monkeypatch, worke
 
     monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
     assert external_url("redis://:pw@localhost:6380/3", worker).endswith(f"@localhost:6380/{db}")
+
+
+FACTORY_DATABASE = """
+import os, pathlib, time
+import pytest
+from narrative_fixtures.services.redis import redis_client_factory
+
+redis_jobs = redis_client_factory(db=3)
+
+
+def _wait_for_the_other_worker(mine: str) -> None:
+    pathlib.Path(f"written-{mine}").touch()
+    other = "gw1" if mine == "gw0" else "gw0"
+    for _ in range(1200):  # both workers hold their key at once (bounded: 60 s, then the assertion says so)
+        if pathlib.Path(f"written-{other}").exists():
+            return
+        time.sleep(0.05)
+
+
+@pytest.mark.asyncio
+async def test_each_worker_sees_only_its_own_keys_in_a_factory_database(redis_jobs, redis_client, redis_service):
+    worker = os.environ["PYTEST_XDIST_WORKER"]
+    await redis_jobs.set(f"from-{worker}", "x")
+    _wait_for_the_other_worker(worker)
+    assert await redis_jobs.keys("*") == [f"from-{worker}"], "another worker's keys are visible"
+    db = (await redis_jobs.client_info())["db"]
+    assert db != redis_service.db
+    pathlib.Path(f"db-{worker}").write_text(str(db))
+"""
+
+
+@pytest.mark.timeout(180)
+def test_a_factory_database_on_the_servers_the_workers_share_is_one_per_worker(project):
+    project.makepyfile(test_factory_database=FACTORY_DATABASE)
+    # --dist each: both workers run the test at the same time on the Redis they share
+    result = project.runpytest_subprocess("-n", "2", "--dist", "each", "--require-services", "-p", "no:randomly")
+    result.stdout.fnmatch_lines(["*shared by the run's xdist workers*"])
+    result.assert_outcomes(passed=2)
+    databases = {(project.path / f"db-{worker}").read_text() for worker in ("gw0", "gw1")}
+    assert len(databases) == 2, f"the workers shared factory database {databases}"

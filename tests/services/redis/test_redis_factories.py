@@ -211,6 +211,9 @@ def test_factory_databases_on_an_external_server_are_spread_per_worker(monkeypat
     monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", str(workers))
     endpoint = RedisEndpoint("redis", "external", f"redis://h:6379/{url_db}", "redis-server", "7")
     assert worker_database(endpoint, asked) == expected
+    for reuse in ("shared", "reused", "left running"):  # one server the workers share (the run's set, or reused)
+        shared = RedisEndpoint("redis", "embedded", f"redis://h:6379/{url_db}", "redis-server", "7", reuse=reuse)
+        assert worker_database(shared, asked) == expected, reuse
     embedded = RedisEndpoint("redis", "embedded", f"redis://h:6379/{url_db}", "redis-server", "7")
     assert worker_database(embedded, asked) == asked, "each worker has an embedded server of its own"
 
