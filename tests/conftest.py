@@ -20,6 +20,9 @@ filterwarnings =
 """
 
 
+XDIST_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID")
+
+
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     """A pytester directory set up as another backend project that installed the plugin (no conftest)."""
@@ -29,8 +32,20 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     for _service, setting in all_settings():  # every setting the plugin reads, so the host's env cannot leak in
         if setting.env:
             pytester._monkeypatch.delenv(setting.env, raising=False)
-    pytester._monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # when the outer run is itself under xdist
+    for variable in XDIST_VARIABLES:  # when the outer run is itself under xdist
+        pytester._monkeypatch.delenv(variable, raising=False)
     return pytester
+
+
+@pytest.fixture
+def as_a_serial_run(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plugin code called in-process sees a run without xdist workers, even when this run is a worker (``-n 2``):
+    the run's provisioning context says ``master`` and the xdist variables are gone, for this test only."""
+    from narrative_fixtures.services.common import registry_of
+
+    monkeypatch.setattr(registry_of(request.config).context, "worker_id", "master")
+    for variable in XDIST_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
 
 
 def closed_port() -> int:

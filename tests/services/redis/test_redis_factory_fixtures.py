@@ -26,8 +26,9 @@ def made_servers(request) -> dict:
 
 
 @pytest.fixture
-def own_server(request, redis_service):
-    """(endpoint, process, the generator) of ``redis_server_factory("mutants")`` as its fixture runs it."""
+def own_server(request, redis_service, as_a_serial_run):
+    """(endpoint, process, the generator) of ``redis_server_factory("mutants")`` as its fixture runs it (a serial
+    run's, so its log and claims are named the same when this run is an xdist worker)."""
     running = inner(redis_server_factory("mutants"))(request)
     endpoint = next(running)
     yield endpoint, made_servers(request)[endpoint.url].process, running
@@ -43,7 +44,8 @@ def at_url(request, own_server):
     running.close()
 
 
-def test_a_named_server_is_the_run_s_own_started_for_the_fixture_and_stopped_after_it(request, redis_service):
+def test_a_named_server_is_the_run_s_own_started_for_the_fixture_and_stopped_after_it(request, redis_service,
+                                                                                      as_a_serial_run):
     running = inner(redis_server_factory("mutants"))(request)
     endpoint = next(running)
     made = made_servers(request)[endpoint.url]

@@ -46,7 +46,7 @@ def _stand_in(status: int, body: bytes, health: dict | None = None):
 
 
 @pytest.fixture
-def connect(tmp_path):
+def connect(tmp_path, as_a_serial_run):
     servers = []
 
     def connect_to(status: int, body: bytes, health: dict | None = None):

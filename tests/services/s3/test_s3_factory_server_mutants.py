@@ -41,7 +41,7 @@ def started(monkeypatch):
     return asked
 
 
-def test_another_server_is_started_for_the_fixture_watched_and_stopped_after_it(request, started):
+def test_another_server_is_started_for_the_fixture_watched_and_stopped_after_it(request, started, as_a_serial_run):
     context = registry_of(request.config).context
     running = inner(s3_server_factory("mutants", region="eu-west-3"))(request)
     assert next(running) is started.endpoint

@@ -115,9 +115,10 @@ def test_a_server_that_outlives_the_run_gives_it_a_bucket_named_after_the_run(re
 
 
 def test_the_run_s_own_server_has_this_workers_bucket_and_region(s3_service, request):
-    context = registry_of(request.config).context
-    config = context.settings["s3"]
-    expected = bucket_name(config["bucket"], context.run_id if context.shared else None)  # -<run id> when reused
+    registry = registry_of(request.config)
+    context, config = registry.context, registry.context.settings["s3"]
+    shared = context.shared or s3_service.reuse is not None  # reused, or the server the run's xdist workers share
+    expected = bucket_name(config["bucket"], context.run_id if shared else None)  # then -<run id> in its name
     assert s3_service.bucket == expected and s3_service.region == config["region"]
 
 
