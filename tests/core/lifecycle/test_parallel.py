@@ -128,3 +128,42 @@ def test_a_factory_database_on_the_servers_the_workers_share_is_one_per_worker(p
     result.assert_outcomes(passed=2)
     databases = {(project.path / f"db-{worker}").read_text() for worker in ("gw0", "gw1")}
     assert len(databases) == 2, f"the workers shared factory database {databases}"
+
+
+CLEARS_THE_ENVIRONMENT = """
+import os, time
+from unittest import mock
+
+
+def test_an_app_config_test_runs_with_an_empty_environment():
+    with mock.patch.dict(os.environ, clear=True):  # while the shared servers are started and named
+        time.sleep(4)
+"""
+
+NAMES_THE_WORKER_SEES = """
+import json, os
+import pytest
+
+
+@pytest.mark.asyncio
+async def test_names(redis_service, redis_client, mongodb_service, setup_database, s3_service, test_s3_bucket):
+    await redis_client.set("x", "y")
+    worker = os.environ["PYTEST_XDIST_WORKER"]
+    with open(f"names-{worker}.json", "w") as out:
+        json.dump({"redis": redis_service.db, "mongodb": setup_database.name, "s3": test_s3_bucket}, out)
+"""
+
+
+@pytest.mark.timeout(180)
+def test_a_test_that_empties_the_environment_while_servers_start_leaves_the_workers_names_apart(project):
+    for variable in MONGODB_VARIABLES:
+        project._monkeypatch.delenv(variable, raising=False)
+    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
+    project.makepyfile(test_a_first=CLEARS_THE_ENVIRONMENT, test_b_names=NAMES_THE_WORKER_SEES)
+    result = project.runpytest_subprocess("-n", "2", "--dist", "each", "--require-services", "-p", "no:randomly")
+    result.assert_outcomes(passed=4)
+    for index, worker in enumerate(("gw0", "gw1")):
+        names = json.loads((project.path / f"names-{worker}.json").read_text())
+        assert names["redis"] == index, names
+        assert names["mongodb"] == f"narrative_test_{worker}", names
+        assert names["s3"].endswith(f"-{worker}"), names

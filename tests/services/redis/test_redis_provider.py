@@ -6,6 +6,7 @@ Written to kill the mutants the mutation run found (docs/mutation.md): each asse
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -193,8 +194,8 @@ def test_the_run_server_uses_the_run_password_and_another_server_one_and_a_log_o
 
 
 def test_a_server_shared_by_the_xdist_workers_gives_each_worker_its_database(context, monkeypatch):
-    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw3")
-    endpoint, process = PROVIDER.start_embedded(KnownSecret(context, shared=True))
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")  # what a test may have done to the environment meanwhile
+    endpoint, process = PROVIDER.start_embedded(KnownSecret(dataclasses.replace(context, worker_id="gw3"), shared=True))
     try:
         assert endpoint.db == 3 and endpoint.url.endswith("/3")
     finally:

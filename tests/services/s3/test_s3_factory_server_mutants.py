@@ -5,7 +5,6 @@ run's ``s3_service`` would be. No server starts: the provider's start is recorde
 
 from __future__ import annotations
 
-import dataclasses
 from types import SimpleNamespace
 
 import pytest
@@ -32,8 +31,8 @@ def started(monkeypatch):
     """What ``PROVIDER.start_embedded`` and ``fidelity.watch`` were asked (no server starts); its process."""
     asked = SimpleNamespace(starts=[], watched=[], process=Process(), endpoint=object())
 
-    def start_embedded(context, region):
-        asked.starts.append((context, region))
+    def start_embedded(context, region, server):
+        asked.starts.append((context, region, server))
         return asked.endpoint, asked.process
 
     monkeypatch.setattr(PROVIDER, "start_embedded", start_embedded)
@@ -41,12 +40,12 @@ def started(monkeypatch):
     return asked
 
 
-def test_another_server_is_started_for_the_fixture_watched_and_stopped_after_it(request, started, as_a_serial_run):
+def test_another_server_is_started_for_the_fixture_watched_and_stopped_after_it(request, started):
     context = registry_of(request.config).context
     running = inner(s3_server_factory("mutants", region="eu-west-3"))(request)
     assert next(running) is started.endpoint
-    (asked, region), = started.starts
-    assert asked == dataclasses.replace(context, worker_id="mutants") and region == "eu-west-3"
+    (asked, region, server), = started.starts
+    assert (asked, region, server) == (context, "eu-west-3", "s3-mutants")  # the run's worker names its bucket
     assert started.watched == [(request.config, started.endpoint)] and started.process.stopped == 0
     with pytest.raises(StopIteration):
         next(running)
@@ -57,8 +56,8 @@ def test_another_server_of_an_xdist_worker_carries_the_worker_s_id(request, monk
     monkeypatch.setattr(registry_of(request.config).context, "worker_id", "gw3")
     running = inner(s3_server_factory("mutants"))(request)
     next(running)
-    (asked, region), = started.starts
-    assert asked.worker_id == "gw3-mutants" and region is None
+    (asked, region, server), = started.starts
+    assert (asked.worker_id, region, server) == ("gw3", None, "s3-mutants")
     finish(running)
     assert started.process.stopped == 1
 
@@ -82,7 +81,7 @@ def test_another_server_that_cannot_start_is_decided_as_the_run_s_s3_would_be(re
         decided.append(args)
         pytest.skip("decided")
 
-    monkeypatch.setattr(PROVIDER, "start_embedded", lambda context, region: refuse())
+    monkeypatch.setattr(PROVIDER, "start_embedded", lambda context, region, server: refuse())
     monkeypatch.setattr(factories, "skip_or_fail", skip_or_fail)
     with pytest.raises(pytest.skip.Exception):
         next(inner(s3_server_factory("mutants"))(request))
@@ -90,7 +89,7 @@ def test_another_server_that_cannot_start_is_decided_as_the_run_s_s3_would_be(re
 
 
 def test_another_server_s_unexpected_error_is_not_taken_for_unavailable(request, monkeypatch):
-    monkeypatch.setattr(PROVIDER, "start_embedded", lambda context, region: 1 / 0)
+    monkeypatch.setattr(PROVIDER, "start_embedded", lambda context, region, server: 1 / 0)
     monkeypatch.setattr(factories, "skip_or_fail", lambda *args: pytest.fail("decided as unavailable"))
     with pytest.raises(ZeroDivisionError):
         next(inner(s3_server_factory("mutants"))(request))

@@ -6,7 +6,6 @@ package root, ``_list_buckets_answered``, ``_identify``'s bounded wait).
 
 from __future__ import annotations
 
-import dataclasses
 import http.server
 import os
 import socket
@@ -86,10 +85,11 @@ class _Context:
         return getattr(self._real, name)
 
 
-def _start(request, worker_id: str, argument: str | None = None, shared: bool = False, **s3):
-    real = dataclasses.replace(registry_of(request.config).context, worker_id=worker_id)
+def _start(request, name: str, argument: str | None = None, shared: bool = False, **s3):
+    """Another server of the run (log ``s3-<name>.log``) with other S3 settings."""
+    real = registry_of(request.config).context
     context = _Context(real, shared, **{"region": real.settings["s3"]["region"], **s3})
-    return PROVIDER.start_embedded(context, argument)
+    return PROVIDER.start_embedded(context, argument, server=f"s3-{name}")
 
 
 @pytest.mark.parametrize(
