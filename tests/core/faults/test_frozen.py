@@ -264,11 +264,9 @@ def test_twelve_tests_after_a_frozen_external_mongodb_fail_at_once_naming_the_se
     """The issue's case: an external server frozen by SIGSTOP cost ~2 s per MongoDB test (12 tests: 24.4 s)."""
     from narrative_fixtures.provisioning import ProvisionContext
     from narrative_fixtures.services.mongodb import PROVIDER
-    from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES, settings
+    from tests.mongodb_support import point_nested_runs_at, settings
 
-    for variable in MONGODB_VARIABLES:
-        project._monkeypatch.delenv(variable, raising=False)
-    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
+    point_nested_runs_at(project)
     endpoint, server = PROVIDER.start_embedded(ProvisionContext(settings(), "master"))
     try:
         record = tmp_path / "setups.jsonl"

@@ -7,16 +7,14 @@ from __future__ import annotations
 import pymongo
 import pytest
 
-from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES
+from tests.mongodb_support import point_nested_runs_at
 
 PLAIN_INI = "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
 
 
 @pytest.fixture
 def mongo_project(project):
-    for variable in MONGODB_VARIABLES:
-        project._monkeypatch.delenv(variable, raising=False)
-    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
+    point_nested_runs_at(project)
     return project
 
 

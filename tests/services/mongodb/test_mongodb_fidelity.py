@@ -10,7 +10,7 @@ from pymongo.errors import OperationFailure
 
 from narrative_fixtures.services.mongodb.fidelity import TABLE
 from tests import fidelity_support as checks
-from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES
+from tests.mongodb_support import point_nested_runs_at
 
 APP_TESTS = """
 import pytest
@@ -70,9 +70,7 @@ def test_needs_server(mongodb_service):
 
 @pytest.fixture
 def app_project(project):
-    for variable in (*MONGODB_VARIABLES, "TEST_MONGODB_FIDELITY"):
-        project._monkeypatch.delenv(variable, raising=False)
-    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
+    point_nested_runs_at(project)
     project.makepyfile(test_app=APP_TESTS)
     return project
 
@@ -205,9 +203,7 @@ def test_report_through_the_import_time_client(mongodb_service):
 def test_a_client_the_application_makes_at_import_time_is_watched_too(project, ferretdb):
     # the listener is registered when the run starts (or when PyMongo is imported), not when mongodb_service is set
     # up: a client made while the test modules are collected already reports its commands
-    for variable in (*MONGODB_VARIABLES, "TEST_MONGODB_FIDELITY"):
-        project._monkeypatch.delenv(variable, raising=False)
-    project._monkeypatch.setenv("TEST_MONGODB_URI", ferretdb.url)  # a FerretDB in external mode: watched as well
+    point_nested_runs_at(project, ferretdb.url)  # a FerretDB in external mode: watched as well
     project._monkeypatch.setenv("APP_MONGODB_URL", ferretdb.url)
     project.makepyfile(app_store=APP_MODULE, test_app_at_import=APP_MODULE_TESTS)
     result = project.runpytest_subprocess("-p", "no:randomly", "--junitxml=junit.xml")  # a fresh PyMongo

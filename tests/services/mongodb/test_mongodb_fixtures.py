@@ -15,7 +15,7 @@ import pytest
 from narrative_fixtures.errors import ConfigError, UnsafeTarget
 from narrative_fixtures.services.mongodb.endpoint import MongoDBEndpoint
 from tests.conftest import closed_port
-from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES, own_ferretdb
+from tests.mongodb_support import CACHE_DIR, own_ferretdb, point_nested_runs_at
 
 TEN_MONGODB_TESTS = """
 import pytest
@@ -30,10 +30,7 @@ async def test_uses_mongodb(setup_database, n):
 @pytest.fixture
 def mongo_project(project):
     """The plain project of tests/conftest.py, with every MongoDB variable of the outer run removed."""
-    for variable in MONGODB_VARIABLES:
-        project._monkeypatch.delenv(variable, raising=False)
-    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
-    project._monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # the nested runs are no xdist workers
+    point_nested_runs_at(project)
     return project
 
 

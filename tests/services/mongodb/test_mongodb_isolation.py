@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES
+from tests.mongodb_support import point_nested_runs_at
 
 SEEDS = (1, 2, 3, 4, 5)
 DATABASES = itertools.count()
@@ -49,10 +49,7 @@ TESTS = len(FORWARD)
 
 @pytest.fixture
 def isolation_project(project, ferretdb):
-    for variable in MONGODB_VARIABLES:
-        project._monkeypatch.delenv(variable, raising=False)
-    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
-    project._monkeypatch.setenv("TEST_MONGODB_URI", ferretdb.url)
+    point_nested_runs_at(project, ferretdb.url)
     # a database of its own per nested run: a run whose last test is a writer leaves the app's documents behind (never
     # the run's to clean), and the next run on that database would rightly refuse it
     project._monkeypatch.setenv("TEST_MONGODB_DB", f"isolation_{next(DATABASES)}_test")

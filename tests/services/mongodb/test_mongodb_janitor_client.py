@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES
+from tests.mongodb_support import point_nested_runs_at
 
 PER_TEST_LOOPS_INI = (
     "[pytest]\nasyncio_mode = strict\nservices_log_dir = reports/services\n"
@@ -77,9 +77,7 @@ def test_gets_every_registered_model_still(beanie_document_models):
 
 @pytest.fixture
 def per_test_loops(project):
-    for variable in MONGODB_VARIABLES:
-        project._monkeypatch.delenv(variable, raising=False)
-    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
+    point_nested_runs_at(project)
     project.makeini(PER_TEST_LOOPS_INI)
     project.makeconftest(CONFTEST)
     project.makepyfile(test_janitor=TESTS)

@@ -16,7 +16,7 @@ import pytest
 
 from narrative_fixtures.core.run import owner_record
 from tests.conftest import before_short_summary
-from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES, own_ferretdb
+from tests.mongodb_support import own_ferretdb, point_nested_runs_at
 
 SENTINELS = 20
 
@@ -33,10 +33,7 @@ async def test_uses_mongodb(setup_database, n):
 @pytest.fixture
 def external(project, ferretdb):
     """A nested project pointed at the module's FerretDB; yields a sync client to plant and count sentinels."""
-    for variable in MONGODB_VARIABLES:
-        project._monkeypatch.delenv(variable, raising=False)
-    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
-    project._monkeypatch.setenv("TEST_MONGODB_URI", ferretdb.url)
+    point_nested_runs_at(project, ferretdb.url)
     client = pymongo.MongoClient(ferretdb.url, serverSelectionTimeoutMS=2000)
     for name in client.list_database_names():
         client.drop_database(name)
@@ -269,9 +266,7 @@ def test_a_write_before_the_first_fixture_test_is_gone_too(project, external):
 def test_ferretdbs_two_line_credentials_message_becomes_one_line(project):
     from tests.mongodb_support import own_ferretdb_with_users
 
-    for variable in MONGODB_VARIABLES:
-        project._monkeypatch.delenv(variable, raising=False)
-    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
+    point_nested_runs_at(project)
     project.makepyfile(TEN_MONGODB_TESTS)
     with own_ferretdb_with_users("test_admin", "Right-Pa55word") as url:
         uri = url.replace("mongodb://", "mongodb://test_admin:Wr0ng-Pa55word@") + "?authMechanism=PLAIN"
