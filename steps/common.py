@@ -7,7 +7,8 @@ import importlib
 import pytest
 
 from steps import step_lookup
-from steps.nested import environment, keep_sdk_imports, run_nested  # noqa: F401 - the service steps import them here
+from steps.nested import environment, run_nested  # noqa: F401 - the service steps import them here
+from steps.nested import keep_libraries_imported, keep_sdk_imports
 
 
 class lazy_module:  # noqa: N801 - stands for a module
@@ -23,17 +24,16 @@ class lazy_module:  # noqa: N801 - stands for a module
 
 
 def pytest_configure(config) -> None:
-    """pytest-bdd's step lookup asks pytest about the step definitions only (see ``steps.step_lookup``)."""
+    """pytest-bdd's step lookup asks pytest about the step definitions only (see ``steps.step_lookup``); pytester
+    keeps the libraries a nested run imports (see ``steps.nested.keep_libraries_imported``)."""
     step_lookup.install()
+    keep_libraries_imported()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_fixture_setup(fixturedef, request) -> None:
-    """Before a test's ``pytester`` is made, the client libraries are imported, outside its reach: pytester drops
-    every module first imported while it lives (during its test and each nested run) when it ends, so a library
-    imported inside would be imported again by every later test and nested run (the OpenAI SDK's 0.5 s each), while
-    objects made from the first copy live on (a cached boto3 session raising the first copy's ClientError, which
-    the second copy's ``except ClientError`` does not catch). A test that asks for pytester from a step
-    (``request.getfixturevalue``) is covered as well as one that names it."""
+    """Before a test's ``pytester`` is made, where pytester could not be told to keep the libraries imported while
+    it lives, the client libraries are imported outside its reach (``steps.nested.keep_sdk_imports``). A test that
+    asks for pytester from a step (``request.getfixturevalue``) is covered as well as one that names it."""
     if fixturedef.argname == "pytester":
         keep_sdk_imports()

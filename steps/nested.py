@@ -7,6 +7,8 @@ A step that proves how a test run behaves (skips, strict failures, option handli
 from __future__ import annotations
 
 import importlib
+import sys
+import sysconfig
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +24,8 @@ from narrative_fixtures.signoff.plugin import RunRecorder
 from steps import installed_distributions
 
 # The client libraries the plugin's fixtures import lazily. pytester's in-process runs drop every module first
-# imported during the nested run, so each nested run would import them again (~0.3-1 s each): import them once.
+# imported during the nested run, so each nested run would import them again (~0.3-1 s each): they are kept
+# (keep_libraries_imported), or, where pytester cannot be told so, imported once beforehand (keep_sdk_imports).
 SDK_MODULES = tuple(name for spec in service_specs().values() for name in spec.sdk_modules)
 # As this project's ini: one Redis/MongoDB plugin at a time. pytest-redis and pytest-mongo (installed for the
 # bench's comparisons) import mirakuru, which registers an exit handler in *this* interpreter at each import (a
@@ -44,8 +47,43 @@ def environment(**values: str | None):
         yield
 
 
+LIBRARY_DIRS = tuple(sorted({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}))
+
+
+def _installed_library(name: str) -> bool:
+    """True for a module of the standard library or of an installed distribution (never one of a nested run's own
+    directory, nor of this repository: those are the modules pytester rightly drops)."""
+    return (getattr(sys.modules.get(name), "__file__", None) or "").startswith(LIBRARY_DIRS)
+
+
+def keep_libraries_imported() -> bool:
+    """From now on, a library module first imported while a ``pytester`` lives (in its test or a nested in-process
+    run) stays imported when pytester ends, as if the outer run had imported it: never imported twice (objects of
+    the first copy living on, such as a cached boto3 session raising the first copy's ClientError, which the second
+    copy's ``except ClientError`` does not catch), and never imported by a process whose tests do not use it (an
+    xdist worker running no OpenAI scenario does not pay the SDK's import). True when pytester could be told."""
+    take = getattr(pytest.Pytester, "_Pytester__take_sys_modules_snapshot", None)
+    if take is None:  # pragma: no cover - another pytest: keep_sdk_imports imports the libraries beforehand
+        return False
+    if getattr(take, "keeps_libraries", False):
+        return True
+    from _pytest.pytester import SysModulesSnapshot
+
+    def take_snapshot(self) -> SysModulesSnapshot:
+        original = take(self)  # pytester's own rule (zope, readline), then the libraries
+        kept = getattr(original, "_SysModulesSnapshot__preserve", None) or (lambda name: False)
+        return SysModulesSnapshot(preserve=lambda name: kept(name) or _installed_library(name))
+
+    take_snapshot.keeps_libraries = True
+    pytest.Pytester._Pytester__take_sys_modules_snapshot = take_snapshot
+    return True
+
+
 def keep_sdk_imports() -> None:
-    """Import the fixtures' client libraries in this (outer) process, so nested in-process runs reuse them."""
+    """Where pytester keeps no library (:func:`keep_libraries_imported` could not tell it), import the fixtures'
+    client libraries in this (outer) process beforehand, so nested in-process runs reuse them."""
+    if getattr(getattr(pytest.Pytester, "_Pytester__take_sys_modules_snapshot", None), "keeps_libraries", False):
+        return
     for name in (*SDK_MODULES, *STEP_MODULES):
         try:
             importlib.import_module(name)

@@ -1,9 +1,11 @@
-"""steps.common / steps.nested: the client libraries are imported before a test's pytester exists, so they outlive it.
+"""steps.common / steps.nested: the client libraries a test with a pytester, or a nested run, imports outlive it.
 
 pytester drops every module first imported while it lives. The acceptance steps ask for pytester from a step
 (``request.getfixturevalue``), which the old collection-time check (``"pytester" in item.fixturenames``) never saw:
 the SDKs were imported inside each such test and dropped after it (the OpenAI SDK, aiohttp and Beanie imported
-four times in one acceptance run, ~1.5 s).
+four times in one acceptance run, ~1.5 s). Then every SDK was imported before any pytester was made, in every
+xdist worker, whether or not its tests used it (the OpenAI SDK's 0.5-1.3 CPU-s); now pytester keeps the standard
+library's and the installed distributions' modules, whoever imported them first.
 """
 
 from __future__ import annotations
@@ -26,10 +28,37 @@ def test_the_libraries_are_imported_when_a_pytester_is_about_to_be_made(monkeypa
     assert calls == ["kept"]
 
 
-def test_a_pytester_asked_for_from_a_step_finds_the_libraries_already_imported(request: pytest.FixtureRequest):
-    request.getfixturevalue("pytester")  # as the graceful-skip steps do
-    missing = [name for name in steps.nested.SDK_MODULES if name not in sys.modules]
-    assert missing == [], f"imported after the pytester's snapshot (dropped when the test ends): {missing}"
+NESTED_IMPORTS = """
+import colorsys, pathlib
+
+def test_imports_a_library():
+    pathlib.Path("imported").write_text(str(id(colorsys)))
+"""
+
+
+def test_a_library_a_nested_run_imports_first_stays_imported_and_its_own_modules_do_not(pytester, monkeypatch):
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)  # a standard-library module nothing here imports
+    result = steps.nested.run_nested(pytester, NESTED_IMPORTS)
+    result.assert_outcomes(passed=1)
+    assert id(sys.modules["colorsys"]) == int((pytester.path / "imported").read_text()), "imported a second time"
+    assert "test_nested" not in sys.modules, "the nested run's own test module outlived it"
+
+
+def test_a_pytester_asked_for_from_a_step_keeps_the_libraries_imported_while_it_lives(request):
+    pytester = request.getfixturevalue("pytester")  # as the graceful-skip steps do
+    keeps = pytester._sys_modules_snapshot._SysModulesSnapshot__preserve
+    import colorsys  # noqa: F401 - a library module
+    (pytester.path / "own_module.py").write_text("")
+    sys.path.insert(0, str(pytester.path))
+    try:
+        import own_module  # noqa: F401 - a module of the pytester's own directory
+    finally:
+        sys.path.remove(str(pytester.path))
+    assert keeps("colorsys") and keeps("pytest") and not keeps("own_module")
+    assert steps.nested.keep_libraries_imported() is True
+    before = set(sys.modules)
+    steps.nested.keep_sdk_imports()  # nothing to import beforehand: pytester keeps them
+    assert set(sys.modules) == before
 
 
 def test_a_nested_run_loads_neither_peer_plugin(pytester: pytest.Pytester):
