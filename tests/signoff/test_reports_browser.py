@@ -237,7 +237,7 @@ def test_a_page_that_never_renders_fails_with_what_it_showed(page):
     with pytest.raises(pytest.fail.Exception) as failure:
         wait_until_shown(page, "false", "the never-shown totals", timeout_ms=300)
     message = str(failure.value)
-    assert "the never-shown totals not shown within 0 s" in message
+    assert re.search(r"the never-shown totals not shown within \d+ s on ", message), message  # no clock asserted
     assert "Loading the report, please wait" in message
     shot = Path(message.split("screenshot: ", 1)[1].split(";", 1)[0])
     assert shot.is_file() and shot.parent == SCREENSHOTS
