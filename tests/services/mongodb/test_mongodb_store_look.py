@@ -13,7 +13,6 @@ import uuid
 import pymongo
 import pytest
 
-from narrative_fixtures.services.mongodb import factories
 from narrative_fixtures.services.mongodb.storage import Look, StoreReader
 from tests.mongodb_support import point_nested_runs_at
 
@@ -126,21 +125,15 @@ def test_clean_rows_are_remembered_only_when_they_show_the_build_s_indexes():
         return Look(rows, ())
 
     built = {"orders": {"_id_": {}, "by_total": {}}, "notes": None}
-    remembered = {}
-    factories._remember_clean(remembered, "k", look(("orders", ["_id_", "by_total"]), ("notes", ["_id_"])), built)
-    assert "k" in remembered
+    assert look(("orders", ["_id_", "by_total"]), ("notes", ["_id_"])).shows_the_build(built)
     for unclean in (
         look(("orders", ["_id_", "by_total", "extra"]), ("notes", ["_id_"])),  # an index added meanwhile
         look(("orders", ["_id_"])),  # one of the build's dropped
         look(("orders", ["_id_", "by_total"]), ("notes", ["_id_", "app_key"])),  # an index in a collection of no model
         look(("notes", ["_id_"])),  # the model's collection gone
+        Look((("orders", "orders_t", "not json"),), ()),  # a row that cannot be read
     ):
-        remembered = {}
-        factories._remember_clean(remembered, "k", unclean, built)
-        assert remembered == {}, unclean
-    factories._remember_clean(remembered, "k", None, built)
-    factories._remember_clean(remembered, "k", look(("notes", ["_id_"])), None)
-    assert remembered == {}
+        assert not unclean.shows_the_build(built), unclean
 
 
 # --- the commands it saves (a nested run on its embedded server, every command its clients send recorded) --------
