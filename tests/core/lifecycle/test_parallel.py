@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.mongodb_support import CACHE_DIR, MONGODB_VARIABLES
+from tests.mongodb_support import point_nested_runs_at
 
 RECORDS = """
 import json, os
@@ -56,10 +56,7 @@ def test_openai(openai_server, openai_sync_client, n):
 
 @pytest.mark.timeout(180)
 def test_each_xdist_worker_has_its_own_instance_of_every_service(project):
-    for variable in MONGODB_VARIABLES:
-        project._monkeypatch.delenv(variable, raising=False)
-    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
-    project._monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    point_nested_runs_at(project)
     project.makepyfile(test_everywhere=RECORDS)
     # --dist each: both workers run every test at the same time, so both use every service
     result = project.runpytest_subprocess("-n", "2", "--dist", "each", "--require-services")
@@ -156,9 +153,7 @@ async def test_names(redis_service, redis_client, mongodb_service, setup_databas
 
 @pytest.mark.timeout(180)
 def test_a_test_that_empties_the_environment_while_servers_start_leaves_the_workers_names_apart(project):
-    for variable in MONGODB_VARIABLES:
-        project._monkeypatch.delenv(variable, raising=False)
-    project._monkeypatch.setenv("NARRATIVE_CACHE_DIR", str(CACHE_DIR))
+    point_nested_runs_at(project)
     project.makepyfile(test_a_first=CLEARS_THE_ENVIRONMENT, test_b_names=NAMES_THE_WORKER_SEES)
     result = project.runpytest_subprocess("-n", "2", "--dist", "each", "--require-services", "-p", "no:randomly")
     result.assert_outcomes(passed=4)
