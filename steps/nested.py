@@ -56,13 +56,18 @@ def _installed_library(name: str) -> bool:
     return (getattr(sys.modules.get(name), "__file__", None) or "").startswith(LIBRARY_DIRS)
 
 
+def _snapshot_taker():
+    """pytester's private maker of its ``sys.modules`` snapshots (None on a pytest without one)."""
+    return getattr(pytest.Pytester, "_Pytester__take_sys_modules_snapshot", None)
+
+
 def keep_libraries_imported() -> bool:
     """From now on, a library module first imported while a ``pytester`` lives (in its test or a nested in-process
     run) stays imported when pytester ends, as if the outer run had imported it: never imported twice (objects of
     the first copy living on, such as a cached boto3 session raising the first copy's ClientError, which the second
     copy's ``except ClientError`` does not catch), and never imported by a process whose tests do not use it (an
     xdist worker running no OpenAI scenario does not pay the SDK's import). True when pytester could be told."""
-    take = getattr(pytest.Pytester, "_Pytester__take_sys_modules_snapshot", None)
+    take = _snapshot_taker()
     if take is None:  # pragma: no cover - another pytest: keep_sdk_imports imports the libraries beforehand
         return False
     if getattr(take, "keeps_libraries", False):
@@ -82,7 +87,7 @@ def keep_libraries_imported() -> bool:
 def keep_sdk_imports() -> None:
     """Where pytester keeps no library (:func:`keep_libraries_imported` could not tell it), import the fixtures'
     client libraries in this (outer) process beforehand, so nested in-process runs reuse them."""
-    if getattr(getattr(pytest.Pytester, "_Pytester__take_sys_modules_snapshot", None), "keeps_libraries", False):
+    if getattr(_snapshot_taker(), "keeps_libraries", False):
         return
     for name in (*SDK_MODULES, *STEP_MODULES):
         try:
