@@ -7,9 +7,9 @@ import hashlib
 import io
 import os
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from botocore.exceptions import ClientError
 from pytest_bdd import given, parsers, then, when
@@ -24,6 +24,9 @@ from narrative_fixtures.services.s3 import (
     owned_bucket,
     presigned_get_url,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    import httpx
 
 pytest_plugins = ["steps.s3_isolation"]  # the nested-run steps of this feature
 
@@ -40,7 +43,11 @@ def _read(s3_client, bucket: str, key: str, **kwargs) -> bytes:
 
 
 def _fetch(url: str) -> httpx.Response:
-    """A plain HTTP GET, as a browser or another service would do it (no proxy for a loopback server)."""
+    """A plain HTTP GET, as a browser or another service would do it (no proxy for a loopback server). httpx is
+    imported here: at module level it (with rich and click) was imported by every xdist worker, S3 scenarios or
+    not."""
+    import httpx
+
     return httpx.get(url, timeout=5, trust_env=not is_loopback(url))
 
 

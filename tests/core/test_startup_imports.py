@@ -54,7 +54,9 @@ def pytest_unconfigure(config):  # after the sign-off was written (its sessionfi
 """
 
 
-def test_one_redis_scenario_of_the_spec_imports_no_other_features_libraries(tmp_path):
+def _modules_of_one_scenario(tmp_path, feature: str, name: str) -> tuple[set[str], set[str]]:
+    """The top-level modules a run of one scenario of the spec imported, and those of ``NOT_FOR_A_REDIS_SCENARIO``
+    it may import because this self-test is measured (Coverage)."""
     root = Path(__file__).resolve().parents[2]
     (tmp_path / "record_modules.py").write_text(RECORD_AT_EXIT)
     modules = tmp_path / "modules.json"
@@ -66,11 +68,22 @@ def test_one_redis_scenario_of_the_spec_imports_no_other_features_libraries(tmp_
            "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}  # fmt: skip
     env.pop("NARRATIVE_SIGNOFF_RUN", None)  # this self-test's own run set it: the scenario's run writes its sign-off
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "record_modules"]
-    argv += ["features/test_redis.py", "-k", "time_to_live"]
+    argv += [feature, "-k", name]
     done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "1 passed" in done.stdout, done.stdout[-3000:]
     assert (tmp_path / "reports" / "signoff.partial.html").is_file()  # the sign-off was rendered in this run
-    imported = set(json.loads(modules.read_text()))
+    return set(json.loads(modules.read_text())), {"coverage"} if measured else set()
+
+
+def test_one_redis_scenario_of_the_spec_imports_no_other_features_libraries(tmp_path):
+    imported, measured = _modules_of_one_scenario(tmp_path, "features/test_redis.py", "time_to_live")
     assert {"redis", "pytest_bdd", "jinja2"} <= imported  # the probe works: what the scenario needs was imported
-    unexpected = set(NOT_FOR_A_REDIS_SCENARIO) - ({"coverage"} if measured else set())
-    assert sorted(imported & unexpected) == []
+    assert sorted(imported & (set(NOT_FOR_A_REDIS_SCENARIO) - measured)) == []
+
+
+def test_an_s3_scenario_that_fetches_nothing_over_http_imports_no_http_client(tmp_path):
+    """httpx (with rich and click) is the presigned-link steps' own: every xdist worker imported it at collection."""
+    imported, _ = _modules_of_one_scenario(tmp_path, "features/test_s3.py", "copied_to_a_new_name")
+    assert {"boto3", "botocore"} <= imported  # the probe works
+    assert sorted(imported & {"httpx", "httpcore", "rich", "openai"}) == []
