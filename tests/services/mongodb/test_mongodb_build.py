@@ -210,6 +210,17 @@ def test_a_failed_download_names_the_command_its_last_word_and_the_log(tmp_path,
     assert log.read_text().startswith(f"$ {fake_go} mod download -json github.com/FerretDB/FerretDB@v1.24.2\n")
 
 
+def test_go_is_looked_for_and_run_with_the_runs_environment_whatever_the_test_left(tmp_path, fake_go):
+    """A first use in a prestart thread, while a test has emptied os.environ: the run's PATH has Go."""
+    from unittest import mock
+
+    run_environment = dict(os.environ)  # PATH with the fake go first, and its FAKE_GO_MODCACHE
+    with mock.patch.dict(os.environ, clear=True):
+        binary = mongodb.build_ferretdb(tmp_path / "cache", progress=lambda line: None, environment=run_environment)
+    assert binary == mongodb.ferretdb_binary(tmp_path / "cache") and mongodb.binary_works(binary)
+    assert f"$ {fake_go} mod download".encode() in (binary.parent / "build.log").read_bytes()
+
+
 def test_without_go_the_message_names_the_binary_it_looked_for(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ServiceUnavailable) as missing:

@@ -15,11 +15,13 @@ from tests.mongodb_support import settings
 
 @pytest.fixture
 def builds(monkeypatch) -> list:
-    """The caches ``build_ferretdb`` is asked to build into; the build itself is the cache's working binary."""
+    """The caches ``build_ferretdb`` is asked to build into (with the run's environment); the build itself is the
+    cache's working binary."""
     asked = []
     working = ferretdb_binary(settings().cache_dir)
 
-    def build(cache_dir):
+    def build(cache_dir, environment):
+        assert environment.get("PATH"), "the build is not given the run's environment"
         asked.append(cache_dir)
         return working
 

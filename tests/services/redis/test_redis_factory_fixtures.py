@@ -12,7 +12,6 @@ import redis
 from narrative_fixtures.services.redis import factories
 from narrative_fixtures.services.redis.factories import redis_client_factory, redis_job_factory, redis_server_factory
 from narrative_fixtures.services.redis.janitor import claim_name
-from narrative_fixtures.services.redis import provider
 from narrative_fixtures.services.redis.provider import SETTING, client_options
 from tests.conftest import closed_port
 
@@ -87,8 +86,10 @@ def test_an_unreachable_url_is_named_with_the_factory_call(request, monkeypatch,
     assert who is request and what == "redis unavailable" and "redis_server_factory('cache', url=...)" in str(problem)
 
 
-def test_a_named_server_without_redis_server_installed_says_to_give_the_factory_a_url(request, monkeypatch):
-    monkeypatch.setattr(provider.shutil, "which", lambda name: None)
+def test_a_named_server_without_redis_server_installed_says_to_give_the_factory_a_url(request, monkeypatch, tmp_path):
+    from narrative_fixtures.services.common import registry_of
+
+    monkeypatch.setattr(registry_of(request.config).context, "environment", {"PATH": str(tmp_path)})  # none there
     with pytest.raises((pytest.skip.Exception, pytest.fail.Exception)) as outcome:
         next(inner(redis_server_factory("mutants"))(request))
     assert "give redis_server_factory('mutants') a url= to use an external Redis" in str(outcome.value)

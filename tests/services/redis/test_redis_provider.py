@@ -48,13 +48,15 @@ def test_the_embedded_server_is_a_password_protected_redis_server_on_database_0(
     assert f"requirepass {url_password(endpoint.url)}\n" in config.read_text()
 
 
-def test_no_redis_server_installed_says_what_to_install_or_which_setting_to_set(monkeypatch):
+def test_no_redis_server_installed_says_what_to_install_or_which_setting_to_set(tmp_path):
+    from narrative_fixtures import config as cfg
     from narrative_fixtures.errors import ServiceUnavailable
-    from narrative_fixtures.services.redis import provider
+    from narrative_fixtures.provisioning import ProvisionContext
 
-    monkeypatch.setattr(provider.shutil, "which", lambda name: None)
+    settings = cfg.resolve({}, {}, {"services_log_dir": str(tmp_path / "logs")}, Path("/"))
+    nothing_installed = ProvisionContext(settings, "master", environment={"PATH": str(tmp_path)})
     with pytest.raises(ServiceUnavailable) as missing:
-        PROVIDER.start_embedded(None)
+        PROVIDER.start_embedded(nothing_installed)
     message = str(missing.value)
     assert "redis-server" in message and message.endswith("or set TEST_REDIS_URL to use an external Redis")
 

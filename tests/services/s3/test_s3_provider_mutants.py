@@ -58,9 +58,12 @@ def test_the_server_finds_the_plugin_first_on_its_python_path_keeping_the_users(
 
 
 def test_the_servers_python_path_keeps_the_one_the_run_was_given(request, monkeypatch):
-    # added to the run's own (a mutation run's path carries its hook, which the server needs too)
-    given = os.pathsep.join(["/opt/the-users-own-path", *filter(None, [os.environ.get("PYTHONPATH")])])
-    monkeypatch.setenv("PYTHONPATH", given)
+    # added to the run's own (a mutation run's path carries its hook, which the server needs too): the run's as its
+    # context holds it (see tests/core/lifecycle/test_server_environment.py), whatever the test's os.environ says
+    run_environment = registry_of(request.config).context.environment
+    given = os.pathsep.join(["/opt/the-users-own-path", *filter(None, [run_environment.get("PYTHONPATH")])])
+    monkeypatch.setitem(run_environment, "PYTHONPATH", given)
+    monkeypatch.setenv("PYTHONPATH", "/not/the/runs")
     endpoint, process = _start(request, "pythonpath")
     try:
         environment = dict(item.partition("=")[::2] for item in _proc(endpoint.pid, "environ") if "=" in item)
