@@ -19,12 +19,17 @@ def settings(**ini: str) -> cfg.Settings:
     return cfg.resolve({}, env, {"services_log_dir": LOG_DIR, **ini}, Path("/"))
 
 
+def serial_run() -> ProvisionContext:
+    """A serial run's context (worker ``master``, the default settings), as the plugin gives a provider one."""
+    return ProvisionContext(settings(), "master")
+
+
 @contextmanager
 def own_ferretdb() -> Iterator[Endpoint]:
     """A FerretDB of the test's own (the plugin's embedded provider), for nested runs to use as an 'external' server."""
     from narrative_fixtures.services.mongodb import PROVIDER
 
-    endpoint, server = PROVIDER.start_embedded(ProvisionContext(settings(), "master"))
+    endpoint, server = PROVIDER.start_embedded(serial_run())
     try:
         yield endpoint
     finally:

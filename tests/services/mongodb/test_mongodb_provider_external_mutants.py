@@ -10,6 +10,7 @@ import pytest
 
 from narrative_fixtures.errors import ConfigError, ServiceUnavailable
 from narrative_fixtures.services.mongodb.provider import PROVIDER
+from tests.mongodb_support import serial_run
 from tests.services.mongodb.provider_support import config, free_port
 
 
@@ -23,14 +24,14 @@ def test_a_refused_port_is_named_at_once_by_the_connection_check(no_worker):
 
     uri = f"mongodb://u:s3cret@127.0.0.1:{free_port()}/"
     with pytest.raises(ServiceUnavailable) as unreachable:
-        PROVIDER.connect_external(config(uri=uri), None)
+        PROVIDER.connect_external(config(uri=uri), serial_run())
     reason = refused(uri)
     assert reason and str(unreachable.value).endswith(f" within 2 s ({reason.replace('s3cret', '***')})")
 
 
 def test_no_uri_at_all_is_no_mongodb_uri(no_worker):
     with pytest.raises(ConfigError) as refused:
-        PROVIDER.connect_external(config(), None)
+        PROVIDER.connect_external(config(), serial_run())
     assert str(refused.value) == (
         "TEST_MONGODB_URI= is not a MongoDB URI (expected mongodb://[user:password@]host:port)")
 
@@ -47,7 +48,7 @@ def secured():
 def test_wrong_credentials_are_a_setting_to_fix_with_the_servers_reason(secured, no_worker):
     uri = secured.replace("mongodb://", "mongodb://app:wrong-password@") + "orders_test?authSource=admin"
     with pytest.raises(ConfigError) as refused:
-        PROVIDER.connect_external(config(uri=uri), None)
+        PROVIDER.connect_external(config(uri=uri), serial_run())
     message = str(refused.value)
     assert message.startswith(
         f"MongoDB refused the credentials in TEST_MONGODB_URI={uri.replace('wrong-password', '***')} for database"
@@ -58,7 +59,7 @@ def test_wrong_credentials_are_a_setting_to_fix_with_the_servers_reason(secured,
 
 def test_the_right_credentials_are_the_endpoints(secured, no_worker):
     uri = secured.replace("mongodb://", "mongodb://app:right-password@") + "orders_test?authSource=admin"
-    endpoint = PROVIDER.connect_external(config(uri=uri), None)
+    endpoint = PROVIDER.connect_external(config(uri=uri), serial_run())
     assert (endpoint.username, endpoint.password, endpoint.database) == ("app", "right-password", "orders_test")
     assert "right-password" not in repr(endpoint)
 
@@ -70,7 +71,7 @@ def test_a_refused_port_is_found_by_the_quick_check_of_the_uri(no_worker, monkey
     monkeypatch.setattr(provider, "refused", lambda uri: asked.append(uri) or "connection refused")
     uri = f"mongodb://127.0.0.1:{free_port()}/"
     with pytest.raises(ServiceUnavailable, match=r"within 2 s \(connection refused\)$"):
-        PROVIDER.connect_external(config(uri=uri), None)
+        PROVIDER.connect_external(config(uri=uri), serial_run())
     assert asked == [uri]
 
 
@@ -92,7 +93,7 @@ def test_a_server_that_accepts_but_never_answers_is_named_by_pymongos_reason_alo
     threading.Thread(target=accept, daemon=True).start()
     try:
         with pytest.raises(ServiceUnavailable) as unreachable:
-            PROVIDER.connect_external(config(uri=f"mongodb://127.0.0.1:{port}/"), None)
+            PROVIDER.connect_external(config(uri=f"mongodb://127.0.0.1:{port}/"), serial_run())
     finally:
         listener.close()
         for connection in accepted:
@@ -108,7 +109,7 @@ def test_a_server_that_accepts_but_never_answers_is_named_by_pymongos_reason_alo
 def test_an_unreachable_server_is_one_line_naming_the_setting_with_the_password_masked(no_worker):
     port = free_port()
     with pytest.raises(ServiceUnavailable) as refused:
-        PROVIDER.connect_external(config(uri=f"mongodb://u:s3cret@127.0.0.1:{port}/"), None)
+        PROVIDER.connect_external(config(uri=f"mongodb://u:s3cret@127.0.0.1:{port}/"), serial_run())
     message = str(refused.value)
     assert message.startswith(f"cannot reach MongoDB at TEST_MONGODB_URI=mongodb://u:***@127.0.0.1:{port}/ within 2 s (")
     assert "s3cret" not in message and "\n" not in message
@@ -139,7 +140,7 @@ def test_a_refusal_of_the_credentials_is_a_setting_to_fix(probe_fails, no_worker
 
     probe_fails(OperationFailure("ignored", code, {"errmsg": f"{errmsg} (s3cret)"}))
     with pytest.raises(ConfigError) as refused:
-        PROVIDER.connect_external(config(uri=URI), None)
+        PROVIDER.connect_external(config(uri=URI), serial_run())
     assert str(refused.value) == (
         "MongoDB refused the credentials in TEST_MONGODB_URI=mongodb://app:***@127.0.0.1:27999/orders_test for"
         f" database 'orders_test' ({errmsg} (***))")
@@ -150,7 +151,7 @@ def test_any_other_failure_of_the_probe_is_an_unavailable_server(probe_fails, no
 
     probe_fails(OperationFailure("the probe failed for s3cret", 2, None))  # no details: the error's own text
     with pytest.raises(ServiceUnavailable) as unavailable:
-        PROVIDER.connect_external(config(uri=URI), None)
+        PROVIDER.connect_external(config(uri=URI), serial_run())
     assert str(unavailable.value) == (
         "MongoDB at TEST_MONGODB_URI=mongodb://app:***@127.0.0.1:27999/orders_test failed a probe (the probe failed"
         " for ***)")
@@ -161,7 +162,7 @@ def test_a_connection_failure_is_unreachable_with_the_secret_masked(probe_fails,
 
     probe_fails(ConnectionFailure("reset by 127.0.0.1:27999 for app:s3cret, Timeout: 2.0s, Topology Description: x"))
     with pytest.raises(ServiceUnavailable) as unreachable:
-        PROVIDER.connect_external(config(uri=URI), None)
+        PROVIDER.connect_external(config(uri=URI), serial_run())
     assert str(unreachable.value).endswith(" within 2 s (reset by 127.0.0.1:27999 for app:***)")
 
 
@@ -170,5 +171,5 @@ def test_the_quick_checks_reason_has_the_secret_masked(no_worker, monkeypatch):
 
     monkeypatch.setattr(provider, "refused", lambda uri: "127.0.0.1:27999 refused app:s3cret")
     with pytest.raises(ServiceUnavailable) as unreachable:
-        PROVIDER.connect_external(config(uri=URI), None)
+        PROVIDER.connect_external(config(uri=URI), serial_run())
     assert str(unreachable.value).endswith(" within 2 s (127.0.0.1:27999 refused app:***)")

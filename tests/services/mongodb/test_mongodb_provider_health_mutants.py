@@ -9,6 +9,7 @@ import pytest
 
 from narrative_fixtures.services.mongodb.endpoint import MongoDBEndpoint
 from narrative_fixtures.services.mongodb.provider import PROVIDER, _hide
+from tests.mongodb_support import serial_run
 from tests.services.mongodb.provider_support import config, free_port
 
 
@@ -17,7 +18,7 @@ from tests.services.mongodb.provider_support import config, free_port
 
 def test_a_server_answers_on_any_of_its_hosts(ferretdb):
     dead = free_port()
-    endpoint = PROVIDER.connect_external(config(uri=f"mongodb://127.0.0.1:{ferretdb.port}/"), None)
+    endpoint = PROVIDER.connect_external(config(uri=f"mongodb://127.0.0.1:{ferretdb.port}/"), serial_run())
     assert PROVIDER.health(endpoint) is None
     endpoint.url = f"mongodb://127.0.0.1:{dead},127.0.0.1:{ferretdb.port}/?replicaSet=rs0"
     assert PROVIDER.health(endpoint) is None

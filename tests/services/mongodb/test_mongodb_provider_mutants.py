@@ -14,7 +14,7 @@ from narrative_fixtures.services.mongodb.provider import (
 )
 from narrative_fixtures.services.mongodb.spec import SPEC
 from tests.services.mongodb.provider_support import config
-from tests.mongodb_support import LOG_DIR, settings
+from tests.mongodb_support import LOG_DIR, serial_run, settings
 from tests.services.mongodb.recorded_clients import clients_made  # noqa: F401 - a fixture
 
 
@@ -98,7 +98,7 @@ def test_another_embedded_server_writes_a_log_named_for_it(tmp_path):
 
 def test_an_external_server_is_described_by_its_uri_and_buildinfo(ferretdb, no_worker):
     uri = f"mongodb://localhost:{ferretdb.port}/provider_test"
-    endpoint = PROVIDER.connect_external(config(uri=uri), None)
+    endpoint = PROVIDER.connect_external(config(uri=uri), serial_run())
     assert endpoint.service == "mongodb"
     assert (endpoint.mode, endpoint.url, endpoint.host, endpoint.port, endpoint.hosts) == (
         "external", uri, "localhost", ferretdb.port, ("localhost",))
@@ -117,7 +117,7 @@ def test_an_external_uri_without_a_port_means_27017_and_credentials_are_kept(no_
 
 def test_allow_unsafe_is_in_the_legacy_details(ferretdb, no_worker):
     uri = f"mongodb://127.0.0.1:{ferretdb.port}/"
-    endpoint = PROVIDER.connect_external(config(uri=uri, allow_unsafe="1"), None)
+    endpoint = PROVIDER.connect_external(config(uri=uri, allow_unsafe="1"), serial_run())
     assert endpoint.details["allow_unsafe"] is True
     assert endpoint.database == "narrative_test" and endpoint.database_source == "TEST_MONGODB_DB"
 
@@ -128,7 +128,7 @@ def test_allow_unsafe_is_in_the_legacy_details(ferretdb, no_worker):
 ])
 def test_a_malformed_uri_is_one_line_naming_the_setting(uri, problem):
     with pytest.raises(ConfigError) as refused:
-        PROVIDER.connect_external(config(uri=uri), None)
+        PROVIDER.connect_external(config(uri=uri), serial_run())
     assert str(refused.value).startswith("TEST_MONGODB_URI=")
     assert problem in str(refused.value)
     assert "s3cret" not in str(refused.value)
@@ -160,7 +160,7 @@ def test_a_client_ping_answers_none_from_a_live_server_within_the_health_bound(f
 
 
 def test_the_probe_of_an_external_server_is_bounded_and_named(ferretdb, clients_made, no_worker):
-    PROVIDER.connect_external(config(uri=ferretdb.url), None)
+    PROVIDER.connect_external(config(uri=ferretdb.url), serial_run())
     (made,) = clients_made
     assert made.options.server_selection_timeout == 2
     assert (made.options.pool_options.connect_timeout, made.options.pool_options.socket_timeout) == (2, 5)

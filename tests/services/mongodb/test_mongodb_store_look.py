@@ -14,7 +14,7 @@ import pymongo
 import pytest
 
 from narrative_fixtures.services.mongodb.storage import Look, StoreReader
-from tests.mongodb_support import point_nested_runs_at
+from tests.mongodb_support import point_nested_runs_at, serial_run
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ def test_an_external_server_is_never_looked_into(ferretdb):
     from narrative_fixtures.services.mongodb import PROVIDER
     from tests.services.mongodb.provider_support import config
 
-    external = PROVIDER.connect_external(config(uri=ferretdb.url), None)
+    external = PROVIDER.connect_external(config(uri=ferretdb.url), serial_run())
     assert external.data_dir is None and StoreReader.of_server(external.pid, external.data_dir) is None
 
 
