@@ -38,6 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_PEERS = ("-p", "no:pytest_redis", "-p", "no:pytest_mongo")  # as this project's ini: one Redis plugin at a time
+AS_THIS_INI = (*NO_PEERS, "-p", "no:anyio")  # the bare run loads the plugins the spec's run loads (pyproject addopts)
 QUIET = ("-q", "-p", "no:randomly")
 PLAIN_INI = (
     "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
@@ -161,7 +162,7 @@ def startup_cases(work: Path) -> dict[str, tuple[list[str], Path]]:
     return {
         "scenario": (pytest_argv(*ONE_SCENARIO), ROOT),
         "scenario ttl": (pytest_argv(*TTL_SCENARIO), ROOT),
-        "bare": (pytest_argv(*NO_PEERS, "test_empty.py"), bare),
+        "bare": (pytest_argv(*AS_THIS_INI, "test_empty.py"), bare),
         "ours": (pytest_argv(*NO_PEERS, "test_one.py"), ours),
         "pytest-redis": (pytest_argv("-p", "no:narrative_fixtures", "-p", "no:pytest_mongo", "test_one.py"), peer),
     }
