@@ -78,3 +78,20 @@ def test_redis_server_is_looked_for_on_the_runs_path(run_context, tmp_path, monk
 def test_a_program_missing_from_the_runs_path_is_not_found_on_the_tests(run_context, tmp_path):
     run_context.environment["PATH"] = str(tmp_path)  # nothing there
     assert shutil.which("sh") is not None and run_context.which("sh") is None
+
+
+def test_a_reusing_run_keeps_to_its_own_state_file_whatever_a_test_left(run_context, tmp_path):
+    from narrative_fixtures.core.reuse import STATE_ENV, provision_reused
+    from narrative_fixtures.errors import ServiceUnavailable
+
+    run_context.environment[STATE_ENV] = str(tmp_path / "the-runs-state.json")
+    looked_in = []
+
+    class Provider:
+        def start_embedded(self, context):
+            looked_in.append(context.launcher.state.path)
+            raise ServiceUnavailable("the state file is all this test asks about")
+
+    with mock.patch.dict(os.environ, clear=True), pytest.raises(ServiceUnavailable):
+        provision_reused("redis", Provider(), run_context)
+    assert looked_in == [tmp_path / "the-runs-state.json"]
