@@ -18,8 +18,9 @@ import pytest
 from narrative_fixtures import config as cfg
 from narrative_fixtures.provisioning import ProvisionContext
 
-WRITE_ENVIRONMENT = (  # a server that writes the environment it was given, then waits to be stopped
-    "import json, os, sys, time; open(sys.argv[1], 'w').write(json.dumps(dict(os.environ))); time.sleep(60)"
+WRITE_ENVIRONMENT = (  # a server that writes the environment it was given (whole: renamed into place), then waits
+    "import json, os, sys, time; open(sys.argv[1] + '.part', 'w').write(json.dumps(dict(os.environ)));"
+    " os.replace(sys.argv[1] + '.part', sys.argv[1]); time.sleep(60)"
 )
 
 
