@@ -7,6 +7,7 @@ default models and the steps can drop their work-around. Each also checks that t
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 
 import pymongo
@@ -69,6 +70,11 @@ def test_group_accumulators_other_than_sum_and_count_are_not_implemented(databas
         list(database.user_data.aggregate([{"$group": {"_id": "$category", "x": {accumulator: "$rows"}}}]))
 
 
+# A race is tried until it shows or this many seconds of trying have passed: a round count alone was too few on a
+# loaded machine (a round's requests then rarely overlap). Not a timing assertion; only a bound on the search.
+TRY_RACE_FOR_S = 120.0
+
+
 async def _claim_concurrently(url: str, jobs: int, workers: int) -> Counter:
     client = pymongo.AsyncMongoClient(url, maxPoolSize=workers)
     collection = client["limits_test"]["jobs"]
@@ -93,7 +99,8 @@ def test_find_one_and_update_is_not_atomic_so_two_workers_can_take_the_same_job(
     # FerretDB 1.x runs findAndModify as a query, then an update by _id that does not re-check the filter.
     # On MongoDB every job below is taken exactly once; here some are taken by several workers.
     duplicated = Counter()
-    for _round in range(20):  # the race shows up in the first round in practice; more rounds only make it certain
+    give_up_at = time.monotonic() + TRY_RACE_FOR_S
+    while time.monotonic() < give_up_at:  # the race shows up in the first round in practice
         claims = asyncio.run(_claim_concurrently(ferretdb.url, jobs=20, workers=20))
         duplicated = Counter({n: count for n, count in claims.items() if count > 1})
         if duplicated:
@@ -114,8 +121,9 @@ def test_a_conditional_update_one_is_not_atomic_either(ferretdb, database):
             return done.modified_count
 
         winners = []
+        give_up_at = time.monotonic() + TRY_RACE_FOR_S
         try:
-            for _round in range(50):  # in practice the race shows within a few rounds
+            while time.monotonic() < give_up_at:  # in practice the race shows within a few rounds
                 await jobs.delete_many({})
                 await jobs.insert_one({"_id": 1, "status": "pending"})
                 winners.append(sum(await asyncio.gather(*(claim(worker) for worker in range(20)))))
@@ -127,7 +135,7 @@ def test_a_conditional_update_one_is_not_atomic_either(ferretdb, database):
 
     winners = asyncio.run(race())
     print(f"workers that 'won' the same job, per round: {winners}")
-    assert max(winners) > 1
+    assert max(winners) > 1, "one winner in every round: FerretDB may have made update_one atomic (update the notes)"
 
 
 def test_an_insert_keyed_by_id_is_atomic_which_batch_job_claims_rely_on(ferretdb, database):
