@@ -144,3 +144,18 @@ def test_a_bad_prestart_value_is_one_line(project, monkeypatch):
     assert result.ret != 0
     assert "TEST_PRESTART" in result.stderr.str() + result.stdout.str()
     assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+NARROWING_CONFTEST = """
+def pytest_narrative_prestart_items(session, items):
+    return [item for item in items if "{keep}" in item.nodeid]
+"""
+
+
+@pytest.mark.parametrize(("keep", "prestarted"), [("test_first_use", "redis"), ("test_before_any_use", "")])
+def test_a_plugin_that_knows_which_items_this_process_runs_narrows_the_prestart(project, keep, prestarted):
+    project.makeconftest(NARROWING_CONFTEST.format(keep=keep))
+    project.makepyfile(test_probe=PRESTART_PROBE)
+    result = project.runpytest_subprocess("-p", "no:randomly", "-s", "--require-services")
+    result.assert_outcomes(passed=2)  # a service left out of the prestart still starts at its first use
+    result.stdout.fnmatch_lines([f"*PRESTARTED:{prestarted}:*"])
