@@ -11,7 +11,7 @@ import pytest
 
 from steps import installed_distributions
 
-pytest_plugins = ["steps.common", "steps.xdist_schedule"]  # xdist_schedule: the OpenAI feature on one worker
+pytest_plugins = ["steps.common", "steps.xdist_schedule"]  # xdist_schedule: each service feature on one worker
 pytest_plugins += ["narrative_fixtures.signoff.plugin", "narrative_fixtures.signoff.allure_labels"]  # reports
 
 
