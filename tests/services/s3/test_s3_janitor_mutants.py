@@ -6,6 +6,7 @@ emptying versions, delete markers, uploads and batches of 1000, and the record o
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -436,3 +437,23 @@ def test_a_bucket_created_without_a_run_id_carries_an_empty_run_tag(s3_client, b
     janitor.create()
     assert _tags(s3_client, name)[RUN_TAG] == ""
     janitor.remove()
+
+
+def test_a_removal_lists_the_buckets_once_and_still_refuses_a_bucket_created_again_by_someone_else(s3_client, by_hand):
+    # the listing that says whether the bucket is gone is the one its CreationDate is compared with
+    counted = Scripted(s3_client, list_buckets=lambda **kwargs: s3_client.list_buckets(**kwargs))
+    name = _name("one-listing")
+    BucketJanitor(counted, name, "us-east-1").create()
+    counted.calls.clear()
+    BucketJanitor(counted, name, "us-east-1").remove()
+    assert [call for call, _ in counted.calls] == ["list_buckets"] and not _exists(s3_client, name)
+
+    by_hand.append(name)
+    BucketJanitor(counted, name, "us-east-1").create()
+    s3_client.delete_bucket(Bucket=name)
+    time.sleep(1.1)  # S3 gives a bucket's creation time to the second (the janitor's docstring)
+    s3_client.create_bucket(Bucket=name)  # someone else's now, with a CreationDate of its own
+    s3_client.put_object(Bucket=name, Key="theirs.txt", Body=b"kept")
+    with pytest.raises(UnsafeTarget, match="no longer the one this run created"):
+        BucketJanitor(counted, name, "us-east-1").remove()
+    assert _keys(s3_client, name) == ["theirs.txt"]
