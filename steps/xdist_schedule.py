@@ -3,9 +3,9 @@
 The controller's scheduler hands each worker, one scenario at a time, the scenarios of its own features first,
 then the others (compose, documentation, graceful skip) to whichever worker asks, then another worker's scenarios
 when that worker is behind, and the examples last: they judge every other scenario. Each worker prestarts only the
-servers its own features and the unowned scenarios need. Node-level work units, not ``--dist loadgroup`` with ``xdist_group`` marks: pytest
-9.2's structured node ids broke those (pytest-xdist#1386: the marks are silently ignored). Only the default
-``load`` is replaced; any other ``--dist`` is the user's.
+servers its own features and the unowned scenarios need. Node-level work units, not ``--dist loadgroup`` with
+``xdist_group`` marks: pytest 9.2's structured node ids broke those (pytest-xdist#1386: the marks are silently
+ignored). Only the default ``load`` is replaced; any other ``--dist`` is the user's.
 """
 
 from __future__ import annotations
