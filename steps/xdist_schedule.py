@@ -19,6 +19,7 @@ from steps.xdist_plan import LAST_FILES, PINNED_FILES, file_of, plan, read_secon
 SECONDS_KEY = pytest.StashKey[dict]()  # the figures the plan uses (the controller's, or what it gave a worker)
 WORKER_INPUT = "narrative_feature_seconds"
 DIST_INPUT = "narrative_dist"
+LAST = object()  # the owner the scheduler gives the examples: handed out when nothing else is left
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -65,7 +66,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     seconds = config.stash[SECONDS_KEY]
 
     class ServiceAffinityScheduling(LoadScopeScheduling):
-        owners: dict[str, str] | None = None
+        owner_of: dict[str, str | None] | None = None  # nodeid -> its worker, None (anyone's) or LAST
 
         def _split_scope(self, nodeid: str) -> str:
             return nodeid
@@ -73,20 +74,26 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
         def _next_unit(self, node) -> str | None:
             """Its own features' scenarios, else the unowned, else - once down to the one scenario xdist's worker
             holds back - another worker's own (a worker that died leaves its own to the others), else the examples;
-            else nothing yet."""
-            if self.owners is None:
-                self.owners = plan(self.collection, seconds, worker_ids(self.numnodes))
-            mine, free, others, last = [], [], [], []
+            else nothing yet. One walk of the queue, ending at the first of the worker's own."""
+            if self.owner_of is None:
+                owners = plan(self.collection, seconds, worker_ids(self.numnodes))
+                self.owner_of = {nodeid: LAST if file_of(nodeid) in LAST_FILES else owners.get(file_of(nodeid))
+                                 for nodeid in self.collection}
+            me, free, other, last = node.gateway.id, None, None, None
             for nodeid in self.workqueue:
-                owner = self.owners.get(file_of(nodeid))
-                if file_of(nodeid) in LAST_FILES:
-                    last.append(nodeid)
+                owner = self.owner_of[nodeid]
+                if owner == me:
+                    return nodeid
+                if owner is None:
+                    free = free or nodeid
+                elif owner is LAST:
+                    last = last or nodeid
                 else:
-                    (mine if owner == node.gateway.id else free if owner is None else others).append(nodeid)
-            if mine or free:
-                return (mine or free)[0]
+                    other = other or nodeid
+            if free is not None:
+                return free
             if self._pending_of(self.assigned_work.get(node, {})) <= 1:
-                return next(iter(others or last), None)
+                return other or last
             return None
 
         def _assign_work_unit(self, node) -> None:
