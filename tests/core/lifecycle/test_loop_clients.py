@@ -92,3 +92,75 @@ def test_per_test_loops_get_a_new_client_each_closed_after_its_test(pytester):
     output = run(pytester, "function")
     assert "SAME-CLIENT False FIRST-CLOSED True" in output
     assert "MADE 4 CLOSED 5 ALL-CLOSED True" in output  # one a test, each closed after it (one twice)
+
+
+# --- a numeric host resolved on the loop's thread (no default executor per test loop) --------------------------
+
+
+def lookups_on(loop):
+    """Records what the loop hands to its executor, then runs it there as before."""
+    handed = []
+    run_in_executor = loop.run_in_executor
+
+    def recorded(executor, func, *args):
+        handed.append(args[:1])
+        return run_in_executor(executor, func, *args)
+
+    loop.run_in_executor = recorded
+    return handed
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", b"127.0.0.1"])
+def test_a_numeric_host_is_resolved_on_the_loop_thread_with_the_answer_of_the_system(host):
+    import asyncio
+    import socket
+
+    from narrative_fixtures.core.loop_clients import resolve_numeric_hosts_inline
+
+    with asyncio.Runner() as runner:
+        loop = runner.get_loop()
+        handed = lookups_on(loop)
+        resolve_numeric_hosts_inline(loop)
+        resolve_numeric_hosts_inline(loop)  # idempotent: one wrapper, not two
+        answer = runner.run(loop.getaddrinfo(host, 27017, type=socket.SOCK_STREAM))
+        assert answer == socket.getaddrinfo(host, 27017, type=socket.SOCK_STREAM)
+        assert handed == []
+        assert loop._default_executor is None  # no thread started, none to join when the loop ends
+
+
+def test_a_name_is_still_resolved_the_way_the_loop_resolves_it():
+    import asyncio
+    import socket
+
+    from narrative_fixtures.core.loop_clients import resolve_numeric_hosts_inline
+
+    with asyncio.Runner() as runner:
+        loop = runner.get_loop()
+        handed = lookups_on(loop)
+        resolve_numeric_hosts_inline(loop)
+        answer = runner.run(loop.getaddrinfo("localhost", 6379, type=socket.SOCK_STREAM))
+        assert answer and all(entry[4][1] == 6379 for entry in answer)
+        assert handed == [("localhost",)]  # on the executor, as asyncio does it
+
+
+def test_a_client_made_through_loop_client_finds_its_loop_resolving_numeric_hosts_inline(pytester):
+    pytester.makeini("[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_inline="""
+import asyncio
+import pytest
+
+from narrative_fixtures.core.loop_clients import loop_client
+
+
+class Client:
+    async def close(self):
+        pass
+
+
+@pytest.mark.asyncio
+async def test_it(request):
+    async with loop_client(request, "k", Client, lambda c: c.close()):
+        await asyncio.get_running_loop().getaddrinfo("127.0.0.1", 1)
+    assert asyncio.get_running_loop()._default_executor is None
+""")
+    pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider").assert_outcomes(passed=1)

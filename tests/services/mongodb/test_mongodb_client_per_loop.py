@@ -51,3 +51,24 @@ def test_one_client_per_event_loop_closed_when_the_loop_ends(project, loop_scope
     assert f"SAME-CLIENT {same}" in result.stdout.str()
     assert "CLOSED-AT-END True" in result.stdout.str()
     assert "Unclosed AsyncMongoClient" not in result.stdout.str() + result.stderr.str()
+
+
+def test_a_per_test_loop_starts_no_executor_thread_for_the_client(project):
+    """PyMongo resolves the server's address with ``loop.getaddrinfo``: on a per-test loop that was a thread made and
+    joined every test. The embedded server's address is numeric, resolved on the loop's thread."""
+    project.makeini(
+        "[pytest]\nasyncio_mode = strict\nservices_log_dir = reports/services\n"
+        "asyncio_default_fixture_loop_scope = function\nasyncio_default_test_loop_scope = function\n"
+    )
+    project.makepyfile(test_executor="""
+import asyncio
+import pytest
+
+
+@pytest.mark.asyncio
+async def test_it(setup_database):
+    await setup_database["notes"].insert_one({"n": 1})
+    assert asyncio.get_running_loop()._default_executor is None
+""")
+    result = project.runpytest_subprocess("-p", "no:randomly", "--require-services")
+    result.assert_outcomes(passed=1)
