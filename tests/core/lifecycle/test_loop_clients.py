@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+
 import pytest
+
+from narrative_fixtures.core.loop_clients import resolve_numeric_hosts_inline
 
 CONFTEST = """
 import asyncio
@@ -112,11 +117,6 @@ def lookups_on(loop):
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", b"127.0.0.1"])
 def test_a_numeric_host_is_resolved_on_the_loop_thread_with_the_answer_of_the_system(host):
-    import asyncio
-    import socket
-
-    from narrative_fixtures.core.loop_clients import resolve_numeric_hosts_inline
-
     with asyncio.Runner() as runner:
         loop = runner.get_loop()
         handed = lookups_on(loop)
@@ -129,11 +129,6 @@ def test_a_numeric_host_is_resolved_on_the_loop_thread_with_the_answer_of_the_sy
 
 
 def test_a_name_is_still_resolved_the_way_the_loop_resolves_it():
-    import asyncio
-    import socket
-
-    from narrative_fixtures.core.loop_clients import resolve_numeric_hosts_inline
-
     with asyncio.Runner() as runner:
         loop = runner.get_loop()
         handed = lookups_on(loop)
