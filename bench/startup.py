@@ -18,6 +18,11 @@ busy moment hits every case alike):
   where the time goes: worker start-up (``-n 2`` vs ``-n 0`` with every scenario deselected) and the longest
   scenarios.
 
+The table ends with a machine probe, taken before and after the runs: the best of 3 timings of one fixed pure-Python
+loop. The absolute target (``-n 0`` in at most 8 s) is for a quiet machine; the probe shows how busy this one was
+(one day the same host ran ``-n 0`` in 6.8 s at a quiet moment and in 11.2 s at a busy one), so that two runs can be
+compared. The ratios are taken round-robin and hold either way.
+
 Figures, never assertions. Bytecode is written to a private ``PYTHONPYCACHEPREFIX`` (a user's machine caches .pyc;
 this environment's PYTHONDONTWRITEBYTECODE=1 alone makes every start-up compile ~180 modules, ~1 s).
 """
@@ -122,6 +127,17 @@ def longest_phases(output: str) -> list[tuple[float, str]]:
     """The test phases pytest's ``--durations`` listed, longest first (empty without that option)."""
     found = [(float(m[1]), f"{m[2]} {m[3]}") for m in map(DURATION_LINE.match, output.splitlines()) if m]
     return sorted(found, reverse=True)
+
+
+PROBE_LOOP = "total = 0\nfor number in range(10_000_000):\n    total += number\n"
+
+
+def machine_probe(repeats: int = 3) -> float:
+    """The best of ``repeats`` timings of one fixed pure-Python loop (10 million additions): how fast this machine
+    runs Python right now, to put the absolute figures of a run beside."""
+    import timeit
+
+    return min(timeit.repeat(PROBE_LOOP, number=1, repeat=repeats))
 
 
 def pytest_argv(*args: str) -> list[str]:
@@ -231,6 +247,10 @@ def table(results: dict) -> str:
                      f" {paired(serial, full[name]):.2f}x); now {paired(full[name], full['full -n 2']):.2f}x"
                      " faster, paired") if serial else ""
             lines.append(f"| {name} | {full[name]['median_s']:.2f} s ({full[name]['min_s']:.2f}) | {ratio} | before |")
+    probe = results.get("machine_probe_s")
+    if probe:
+        lines.append(f"| machine probe: a fixed Python loop, best of 3, before / after the runs"
+                     f" | {probe['before']:.3f} s / {probe['after']:.3f} s | | quiet for the absolute figures |")
     outcomes = {**start, **(full or {})}
     lines.append("")
     lines.extend(f"{name}: {figures['outcome']}" for name, figures in outcomes.items())
@@ -252,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(temp)
         env = bench_env(args.as_is, work / "pycache")
         results: dict = {"cpus": os.cpu_count(), "load": os.getloadavg(), "bytecode_cached": not args.as_is}
+        probe_before = machine_probe()
         cases, full, before = startup_cases(work), full_cases(work), {}
         if args.compare:
             before = compared_cases(snapshot(args.compare, work / "before"), args.compare, not args.skip_full)
@@ -263,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         results["startup"] = {} if args.xdist_only else round_robin(cases, env, args.repeats)
         if not args.skip_full:
             results["full"] = round_robin(full, env, args.full_repeats)
+        results["machine_probe_s"] = {"before": probe_before, "after": machine_probe()}
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(results, indent=2))
     print(table(results))
