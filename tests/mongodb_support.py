@@ -11,6 +11,10 @@ from narrative_fixtures import config as cfg
 from narrative_fixtures.provisioning import Endpoint, ProvisionContext
 
 LOG_DIR = "/tmp/narrative-test-logs"
+PER_TEST_LOOPS_INI = (  # another project's ini with pytest-asyncio's default: a new event loop for every test
+    "[pytest]\nasyncio_mode = strict\nservices_log_dir = reports/services\n"
+    "asyncio_default_fixture_loop_scope = function\nasyncio_default_test_loop_scope = function\n"
+)
 
 
 def settings(**ini: str) -> cfg.Settings:

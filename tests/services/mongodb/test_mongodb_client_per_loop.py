@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.mongodb_support import PER_TEST_LOOPS_INI
+
 TESTS = """
 import gc
 import pytest
@@ -56,10 +58,7 @@ def test_one_client_per_event_loop_closed_when_the_loop_ends(project, loop_scope
 def test_a_per_test_loop_starts_no_executor_thread_for_the_client(project):
     """PyMongo resolves the server's address with ``loop.getaddrinfo``: on a per-test loop that was a thread made and
     joined every test. The embedded server's address is numeric, resolved on the loop's thread."""
-    project.makeini(
-        "[pytest]\nasyncio_mode = strict\nservices_log_dir = reports/services\n"
-        "asyncio_default_fixture_loop_scope = function\nasyncio_default_test_loop_scope = function\n"
-    )
+    project.makeini(PER_TEST_LOOPS_INI)
     project.makepyfile(test_executor="""
 import asyncio
 import pytest

@@ -7,6 +7,7 @@ import pytest
 from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 
 from narrative_fixtures.services.mongodb.sessions import COMMAND_NOT_FOUND, knows_end_sessions
+from tests.mongodb_support import PER_TEST_LOOPS_INI
 
 COUNTING_CONFTEST = """
 from pymongo import monitoring
@@ -53,10 +54,7 @@ async def test_client(mongo_client, mongodb_service):
 
 
 def test_a_server_without_end_sessions_is_never_sent_one_when_a_fixtures_client_closes(project):
-    project.makeini(
-        "[pytest]\nasyncio_mode = strict\nservices_log_dir = reports/services\n"
-        "asyncio_default_fixture_loop_scope = function\nasyncio_default_test_loop_scope = function\n"
-    )
+    project.makeini(PER_TEST_LOOPS_INI)
     project.makeconftest(COUNTING_CONFTEST)
     project.makepyfile(test_sessions=TESTS)
     runs = {}

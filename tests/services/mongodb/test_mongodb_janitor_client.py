@@ -7,12 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.mongodb_support import point_nested_runs_at
-
-PER_TEST_LOOPS_INI = (
-    "[pytest]\nasyncio_mode = strict\nservices_log_dir = reports/services\n"
-    "asyncio_default_fixture_loop_scope = function\nasyncio_default_test_loop_scope = function\n"
-)
+from tests.mongodb_support import PER_TEST_LOOPS_INI, point_nested_runs_at
 
 CONFTEST = """
 import pytest
