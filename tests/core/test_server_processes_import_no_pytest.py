@@ -11,37 +11,37 @@ import json
 import subprocess
 import sys
 
-PROBE = """
-import json, sys
-from narrative_fixtures.services.s3.server import make_server
-server = make_server("127.0.0.1", 0)
-server.server_close()
+REPORT = """
+import json, re, sys
 print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in ("pytest", "_pytest", "pluggy")
-                        or name.startswith(("narrative_fixtures.plugin", "narrative_fixtures.services.s3.fixtures")))))
+                        or name.startswith("narrative_fixtures.plugin")
+                        or re.fullmatch(r"narrative_fixtures\\.services\\.\\w+\\.fixtures", name))))
 """
 
 
+def modules_loaded_by(code: str) -> list[str]:
+    """The pytest, pluggy and plugin modules a fresh interpreter holds after running ``code``."""
+    done = subprocess.run([sys.executable, "-c", code + REPORT], capture_output=True, text=True, timeout=120,
+                          check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def test_the_s3_server_process_imports_neither_pytest_nor_the_plugin():
-    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, check=True)
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    started = (
+        "from narrative_fixtures.services.s3.server import make_server\n"
+        "make_server('127.0.0.1', 0).server_close()\n"
+    )
+    assert modules_loaded_by(started) == []
 
 
 def test_the_openai_fake_process_imports_neither_pytest_nor_the_plugin():
-    probe = (
-        "import json, runpy, sys\nsys.argv = ['fake', '--help']\ntry:\n"
+    started = (
+        "import runpy, sys\nsys.argv = ['fake', '--help']\ntry:\n"
         "    runpy.run_module('narrative_fixtures.services.openai.fake', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
-        "print(json.dumps(sorted(n for n in sys.modules if n.split('.')[0] in ('pytest', '_pytest')"
-        " or n.startswith('narrative_fixtures.plugin'))))"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert modules_loaded_by(started) == []
 
 
 def test_a_service_spec_imports_no_pytest():
-    probe = (
-        "import json, sys\nfrom narrative_fixtures.core.catalog import service_specs\nservice_specs()\n"
-        "print(json.dumps(sorted(n for n in sys.modules if n.split('.')[0] in ('pytest', '_pytest'))))"
-    )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert modules_loaded_by("from narrative_fixtures.core.catalog import service_specs\nservice_specs()\n") == []
